@@ -1,0 +1,214 @@
+// Package api is Curio's HTTP API and web app server, a Gin engine built from explicit
+// dependencies.
+package api
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/search"
+	"github.com/curiodata/curio/internal/serving"
+	"github.com/curiodata/curio/internal/storage/mysql"
+)
+
+// ItemReader reads published item details (MySQL in production).
+type ItemReader interface {
+	ItemsByID(ctx context.Context, ids []string) (map[string]mysql.Item, error)
+}
+
+// Deps are everything the API needs.
+type Deps struct {
+	Items  ItemReader
+	Index  *serving.Holder
+	Ready  func(ctx context.Context) error // checks the databases; nil means always ready
+	Static fs.FS                           // the web app; nil serves none
+	// TemporalUIURL is shown in the web app's footer; empty hides the link.
+	TemporalUIURL string
+	Logger        *slog.Logger
+}
+
+// Limits on search parameters.
+const (
+	MaxQueryLen = 256
+	MaxLimit    = 100
+	MaxOffset   = 10_000
+)
+
+// New builds the HTTP handler.
+func New(d Deps) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.Use(gin.Recovery(), requestLog(d.Logger))
+	h := &handlers{d: d}
+	r.GET("/healthz", h.health)
+	r.GET("/api/search", h.search)
+	r.GET("/api/config", h.config)
+	var files http.Handler
+	if d.Static != nil {
+		files = http.FileServer(http.FS(d.Static))
+	}
+	r.NoRoute(func(c *gin.Context) {
+		if files == nil || strings.HasPrefix(c.Request.URL.Path, "/api/") || c.Request.Method != http.MethodGet {
+			c.JSON(http.StatusNotFound, gin.H{"error": "no such endpoint: " + c.Request.Method + " " + c.Request.URL.Path})
+			return
+		}
+		files.ServeHTTP(c.Writer, c.Request)
+	})
+	return r
+}
+
+type handlers struct{ d Deps }
+
+// badRequest is an error whose message is safe and useful to show the client.
+type badRequest struct{ msg string }
+
+func (e badRequest) Error() string { return e.msg }
+
+// fail maps an error to a status in one place; internal errors are logged, never shown.
+func (h *handlers) fail(c *gin.Context, err error) {
+	var br badRequest
+	switch {
+	case errors.As(err, &br):
+		c.JSON(http.StatusBadRequest, gin.H{"error": br.msg})
+	case errors.Is(err, serving.ErrNotReady):
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": err.Error()})
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "request timed out"})
+	default:
+		h.d.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+	}
+}
+
+func (h *handlers) health(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if h.d.Ready != nil {
+		if err := h.d.Ready(ctx); err != nil {
+			h.d.Logger.Warn("health check failed", "err", err)
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "a database is unreachable"})
+			return
+		}
+	}
+	snap, err := h.d.Index.Current()
+	if err != nil {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "starting", "error": err.Error()})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": snap.Version, "docs": snap.Index.Len(), "loaded_at": snap.LoadedAt})
+}
+
+func (h *handlers) config(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"temporal_ui_url": h.d.TemporalUIURL})
+}
+
+// SearchResult is one hit with its details from MySQL.
+type SearchResult struct {
+	ID          string  `json:"id"`
+	Type        string  `json:"type"`
+	Title       string  `json:"title"`
+	Year        int     `json:"year,omitempty"`
+	Score       float64 `json:"score"`
+	Subtitle    string  `json:"subtitle,omitempty"`
+	Description string  `json:"description,omitempty"`
+	ImageURL    string  `json:"image_url,omitempty"`
+	URL         string  `json:"url,omitempty"`
+}
+
+// SearchResponse is the body of GET /api/search.
+type SearchResponse struct {
+	Total   int            `json:"total"`
+	Version string         `json:"version"`
+	Results []SearchResult `json:"results"`
+}
+
+func parseSearch(c *gin.Context) (search.Query, error) {
+	q := search.Query{Limit: 10}
+	text := strings.TrimSpace(c.Query("q"))
+	switch {
+	case text == "":
+		return q, badRequest{"q is required: the text to search for"}
+	case !utf8.ValidString(text):
+		return q, badRequest{"q must be valid UTF-8"}
+	case utf8.RuneCountInString(text) > MaxQueryLen:
+		return q, badRequest{"q is too long: at most " + strconv.Itoa(MaxQueryLen) + " characters"}
+	}
+	q.Text = c.Query("q")
+	if t := c.Query("type"); t != "" {
+		if !domain.ItemType(t).Valid() {
+			return q, badRequest{"type must be movie or artwork, got " + strconv.Quote(t)}
+		}
+		q.Type = t
+	}
+	intParam := func(name string, lo, hi, def int) (int, error) {
+		s := c.Query(name)
+		if s == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < lo || n > hi {
+			return 0, badRequest{name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + ", got " + strconv.Quote(s)}
+		}
+		return n, nil
+	}
+	var err error
+	if q.Limit, err = intParam("limit", 1, MaxLimit, 10); err != nil {
+		return q, err
+	}
+	if q.Offset, err = intParam("offset", 0, MaxOffset, 0); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+func (h *handlers) search(c *gin.Context) {
+	q, err := parseSearch(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	snap, err := h.d.Index.Current()
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	res := snap.Index.Search(q)
+	ids := make([]string, len(res.Hits))
+	for i, hit := range res.Hits {
+		ids[i] = hit.ID
+	}
+	items, err := h.d.Items.ItemsByID(c.Request.Context(), ids)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := SearchResponse{Total: res.Total, Version: snap.Version, Results: make([]SearchResult, 0, len(res.Hits))}
+	for _, hit := range res.Hits {
+		it, ok := items[hit.ID]
+		if !ok { // indexed but not (yet) published: skip rather than show an empty row
+			continue
+		}
+		out.Results = append(out.Results, SearchResult{ID: it.ID, Type: it.Type, Title: it.Title, Year: it.Year,
+			Score: hit.Score, Subtitle: it.Subtitle, Description: it.Description, ImageURL: it.ImageURL, URL: it.URL})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func requestLog(logger *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		logger.Debug("http request", "method", c.Request.Method, "path", c.Request.URL.Path,
+			"status", c.Writer.Status(), "took", time.Since(start))
+	}
+}

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/api"
+	"github.com/curiodata/curio/frontend"
+	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/devstack"
+	"github.com/curiodata/curio/internal/kafka"
+	"github.com/curiodata/curio/internal/serving"
+	"github.com/curiodata/curio/internal/storage/mysql"
+	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/internal/temporaldev"
+	"github.com/curiodata/curio/worker"
+	"github.com/curiodata/curio/workflows"
+)
+
+func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+	logger.Info("starting curio dev", "data_dir", cfg.DataDir)
+	stack, err := devstack.Start(ctx, cfg, logger, devstack.Options{})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		logger.Info("stopping curio dev")
+		stack.Close()
+	}()
+	if err := devstack.WriteEndpoints(cfg.DataDir, stack.Endpoints()); err != nil {
+		logger.Warn("could not record endpoints for other curio commands", "err", err)
+	}
+	fmt.Fprintf(stdout, "\nCurio is running.\n  Web app:      %s/\n  API:          %s/api/search?q=harbor\n", stack.APIURL, stack.APIURL)
+	if stack.TemporalUIURL != "" {
+		fmt.Fprintf(stdout, "  Temporal UI:  %s/namespaces/%s/workflows\n", stack.TemporalUIURL, cfg.TemporalNamespace)
+	}
+	e := stack.Endpoints()
+	fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s, task queue %s)\n  Kafka:        %s\n  PostgreSQL:   %s\n  MySQL:        %s\n\nPress Ctrl-C to stop.\n\n",
+		e.TemporalHostPort, cfg.TemporalNamespace, cfg.TaskQueue, strings.Join(e.KafkaBrokers, ","), redact(e.PostgresDSN), redact(e.MySQLDSN))
+	if cfg.RunPipeline {
+		go func() {
+			id := "catalog-pipeline-dev-" + time.Now().UTC().Format("20060102T150405Z")
+			run, err := stack.RunCatalogPipeline(ctx, id, workflows.CatalogPipelineInput{
+				Demo:   activities.ImportDemoInput{Movies: cfg.DemoMovies, Artworks: cfg.DemoArtworks},
+				Shards: cfg.IndexShards,
+			})
+			if err != nil {
+				logger.Error("could not start the catalog pipeline", "err", err)
+				return
+			}
+			logger.Info("catalog pipeline started", "workflow_id", run.GetID(), "run_id", run.GetRunID())
+			var res workflows.CatalogPipelineResult
+			if err := run.Get(ctx, &res); err != nil {
+				if ctx.Err() == nil {
+					logger.Error("catalog pipeline failed", "workflow_id", run.GetID(), "err", err)
+				}
+				return
+			}
+			logger.Info("catalog pipeline finished", "version", res.Version, "docs", res.Docs, "shards", res.Shards, "shards_by_worker", res.ShardsByWorker)
+		}()
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// redact hides the password in a URL-style (postgres://u:p@h/db) or go-sql-driver style
+// (u:p@tcp(h)/db) DSN, so DSNs can be printed and logged.
+func redact(dsn string) string {
+	if strings.Contains(dsn, "://") {
+		if u, err := url.Parse(dsn); err == nil {
+			return u.Redacted()
+		}
+		return "(unparseable DSN)"
+	}
+	at := strings.LastIndex(dsn, "@")
+	colon := strings.Index(dsn, ":")
+	if at > 0 && colon >= 0 && colon < at {
+		return dsn[:colon] + ":xxxxx" + dsn[at:]
+	}
+	return dsn
+}
+
+// endpoints fills unset service addresses from the file a running `curio dev` wrote, so
+// `curio import`, `curio run` and friends work next to it without any configuration.
+func endpoints(cfg config.Config) devstack.Endpoints {
+	e, _ := devstack.ReadEndpoints(cfg.DataDir)
+	if cfg.PostgresDSN != "" {
+		e.PostgresDSN = cfg.PostgresDSN
+	}
+	if cfg.MySQLDSN != "" {
+		e.MySQLDSN = cfg.MySQLDSN
+	}
+	if len(cfg.KafkaBrokers) > 0 {
+		e.KafkaBrokers = cfg.KafkaBrokers
+	}
+	switch {
+	case cfg.TemporalHostPort != "":
+		e.TemporalHostPort = cfg.TemporalHostPort
+	case e.TemporalHostPort == "":
+		e.TemporalHostPort = cfg.TemporalAddr
+	}
+	return e
+}
+
+func openStores(ctx context.Context, e devstack.Endpoints, needMySQL bool) (*postgres.Store, *mysql.Store, error) {
+	if e.PostgresDSN == "" {
+		return nil, nil, errors.New("CURIO_POSTGRES_DSN is not set and no `curio dev` is running with this CURIO_DATA_DIR")
+	}
+	pg, err := postgres.Open(ctx, e.PostgresDSN)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !needMySQL {
+		return pg, nil, nil
+	}
+	if e.MySQLDSN == "" {
+		pg.Close()
+		return nil, nil, errors.New("CURIO_MYSQL_DSN is not set and no `curio dev` is running with this CURIO_DATA_DIR")
+	}
+	my, err := mysql.Open(ctx, e.MySQLDSN)
+	if err != nil {
+		pg.Close()
+		return nil, nil, err
+	}
+	return pg, my, nil
+}
+
+func dialTemporal(ctx context.Context, cfg config.Config, e devstack.Endpoints, logger *slog.Logger) (client.Client, error) {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return temporaldev.DialRetry(dctx, client.Options{
+		HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	})
+}
+
+func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	pg, my, err := openStores(ctx, endpoints(cfg), true)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	defer my.Close()
+	n, err := pg.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := my.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	logger.Info("migrations applied", "postgres", n, "mysql", m)
+	return nil
+}
+
+func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string) error {
+	flags, pos, err := splitFlags(args)
+	if err != nil || len(pos) > 0 {
+		return fmt.Errorf("usage: curio worker [--identity NAME] [--queue QUEUE]: %w", errUsage)
+	}
+	host, _ := os.Hostname()
+	id := flags["identity"]
+	if id == "" {
+		id = fmt.Sprintf("curio-worker-%d@%s", os.Getpid(), host)
+	}
+	queue := cfg.TaskQueue
+	if q := flags["queue"]; q != "" {
+		queue = q
+	}
+	e := endpoints(cfg)
+	pg, my, err := openStores(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	defer my.Close()
+	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id}
+	if len(e.KafkaBrokers) > 0 {
+		n, err := kafka.NewNotifier(e.KafkaBrokers)
+		if err != nil {
+			logger.Warn("kafka unavailable; published versions will be picked up by API polling", "err", err)
+		} else {
+			defer n.Close()
+			acts.Notifier = n
+		}
+	}
+	c, err := dialTemporal(ctx, cfg, e, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	w := worker.New(c, acts, worker.Options{TaskQueue: queue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
+	logger.Info("worker running", "identity", id, "task_queue", queue, "temporal", e.TemporalHostPort)
+	// Run returns when the interrupt channel fires; Stop then drains in-flight activities
+	// for up to the shutdown grace period.
+	stopCh := make(chan any)
+	go func() { <-ctx.Done(); close(stopCh) }()
+	return w.Run(stopCh)
+}
+
+func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	e := endpoints(cfg)
+	pg, my, err := openStores(ctx, e, true)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	defer my.Close()
+	holder := serving.NewHolder(my, logger)
+	go holder.Run(ctx, cfg.ReloadEvery)
+	if len(e.KafkaBrokers) > 0 {
+		go kafka.WatchVersions(ctx, e.KafkaBrokers, logger, func(string) { holder.Trigger() })
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: api.New(api.Deps{
+		Items: my, Index: holder, Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
+		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	logger.Info("api listening", "url", "http://"+ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api server: %w", err)
+	}
+	return nil
+}
+
+func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
+	flags, pos, err := splitFlags(args, "no-wait")
+	if err != nil || len(pos) < 1 || len(pos) > 2 {
+		return fmt.Errorf("usage: curio run WORKFLOW [JSON] [--id ID] [--no-wait]: %w", errUsage)
+	}
+	name, input := pos[0], json.RawMessage("{}")
+	if len(pos) == 2 {
+		if !json.Valid([]byte(pos[1])) {
+			return fmt.Errorf("workflow input is not valid JSON: %s", pos[1])
+		}
+		input = json.RawMessage(pos[1])
+	}
+	if name != workflows.CatalogPipelineName {
+		return fmt.Errorf("unknown workflow %q: known workflows are %s", name, workflows.CatalogPipelineName)
+	}
+	var in workflows.CatalogPipelineInput
+	dec := json.NewDecoder(strings.NewReader(string(input)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return fmt.Errorf("workflow input for %s: %w", name, err)
+	}
+	e := endpoints(cfg)
+	c, err := dialTemporal(ctx, cfg, e, logger)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	id := flags["id"]
+	if id == "" {
+		id = strings.ToLower(name) + "-" + time.Now().UTC().Format("20060102T150405Z")
+	}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, name, in)
+	if err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "started %s workflow_id=%s run_id=%s\n", name, run.GetID(), run.GetRunID())
+	if flags["no-wait"] == "true" {
+		return nil
+	}
+	var res json.RawMessage
+	if err := run.Get(ctx, &res); err != nil {
+		return fmt.Errorf("%s %s: %w", name, run.GetID(), err)
+	}
+	fmt.Fprintf(stdout, "%s\n", res)
+	return nil
+}
+
+func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stderr io.Writer) error {
+	_, pos, err := splitFlags(args)
+	if err != nil || len(pos) < 2 {
+		return fmt.Errorf("usage: curio import movies-csv|imdb-tsv|moma-artists|moma-artworks FILE [RATINGS_FILE]: %w", errUsage)
+	}
+	in := activities.DatasetInput{Format: pos[0], Paths: pos[1:]}
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	pg, _, err := openStores(ctx, endpoints(cfg), false)
+	if err != nil {
+		return err
+	}
+	defer pg.Close()
+	if _, err := pg.Migrate(ctx); err != nil {
+		return err
+	}
+	id := "cli/" + in.Format + "/" + time.Now().UTC().Format("20060102T150405Z")
+	start := time.Now()
+	last := time.Time{}
+	st, err := activities.LoadDataset(ctx, pg, in, id, 2000, func(st postgres.WriteStats) {
+		if time.Since(last) >= time.Second {
+			last = time.Now()
+			fmt.Fprintf(stderr, "\r%s: %d rows loaded, %d failed (%.0f rows/s)", in.Format, st.OK, st.Failed,
+				float64(st.OK+st.Failed)/time.Since(start).Seconds())
+		}
+	})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	logger.Info("import finished", "dataset", in.Format, "import_id", id, "rows_ok", st.OK, "rows_failed", st.Failed, "took", time.Since(start).Round(time.Millisecond))
+	if st.Failed > 0 {
+		logger.Warn("some rows did not parse; they are kept in raw_records with the reason", "failed", st.Failed,
+			"query", "SELECT line, error FROM raw_records WHERE source = '"+in.Format+"' AND error IS NOT NULL")
+	}
+	fmt.Fprintln(stderr, "Run `curio run CatalogPipeline '{\"skip_demo\":true}'` to index and publish the imported data.")
+	return nil
+}

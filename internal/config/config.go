@@ -1,0 +1,168 @@
+// Package config reads Curio's configuration once, at the edge, from environment
+// variables. Everything else receives the values it needs explicitly.
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a Curio process.
+type Config struct {
+	DataDir string // CURIO_DATA_DIR: where embedded services keep state
+
+	HTTPAddr string // CURIO_HTTP_ADDR: API and web app
+
+	TemporalHostPort  string // CURIO_TEMPORAL_HOSTPORT: existing cluster; empty = embedded server
+	TemporalAddr      string // CURIO_TEMPORAL_ADDR: embedded server's frontend address
+	TemporalUIAddr    string // CURIO_TEMPORAL_UI_ADDR: embedded Temporal UI address
+	TemporalNamespace string // CURIO_TEMPORAL_NAMESPACE
+	TaskQueue         string // CURIO_TASK_QUEUE: shared queue for workflows and batch activities
+
+	KafkaBrokers []string // CURIO_KAFKA_BROKERS: comma separated; empty = embedded broker
+	KafkaAddr    string   // CURIO_KAFKA_ADDR: embedded broker's listen address
+
+	MySQLDSN    string // CURIO_MYSQL_DSN: go-sql-driver DSN; empty = local server under DataDir
+	PostgresDSN string // CURIO_POSTGRES_DSN: pgx DSN/URL; empty = local server under DataDir
+
+	Workers       int           // CURIO_DEV_WORKERS: workers started by `curio dev`
+	IndexShards   int           // CURIO_INDEX_SHARDS: 0 = chosen from corpus size
+	ReloadEvery   time.Duration // CURIO_INDEX_RELOAD_INTERVAL: how often the API polls for a new version
+	LogLevel      string        // CURIO_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string        // CURIO_LOG_FORMAT: text or json
+	TemporalLog   string        // CURIO_TEMPORAL_LOG_LEVEL: embedded server's log level
+	RunPipeline   bool          // CURIO_DEV_RUN_PIPELINE: run CatalogPipeline when `curio dev` starts
+	DemoMovies    int           // CURIO_DEMO_MOVIES
+	DemoArtworks  int           // CURIO_DEMO_ARTWORKS
+	WorkerSlots   int           // CURIO_WORKER_ACTIVITIES: concurrent activities per worker
+	ShutdownGrace time.Duration // CURIO_SHUTDOWN_GRACE
+}
+
+// Var documents one environment variable.
+type Var struct {
+	Name, Default, Help string
+}
+
+// Vars lists every variable FromEnv reads, with defaults; README's table mirrors it.
+func Vars() []Var {
+	return []Var{
+		{"CURIO_DATA_DIR", "./.curio", "state of embedded services (Temporal SQLite file, local databases)"},
+		{"CURIO_HTTP_ADDR", "127.0.0.1:8080", "API and web app listen address"},
+		{"CURIO_TEMPORAL_HOSTPORT", "", "existing Temporal frontend (host:port); empty starts an embedded server"},
+		{"CURIO_TEMPORAL_ADDR", "127.0.0.1:7233", "embedded Temporal frontend gRPC address"},
+		{"CURIO_TEMPORAL_UI_ADDR", "127.0.0.1:8233", "embedded Temporal UI address"},
+		{"CURIO_TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+		{"CURIO_TASK_QUEUE", "curio-batch", "shared task queue for workflows and batch activities"},
+		{"CURIO_KAFKA_BROKERS", "", "Kafka bootstrap brokers, comma separated; empty starts an embedded broker"},
+		{"CURIO_KAFKA_ADDR", "127.0.0.1:9092", "embedded Kafka-protocol broker address"},
+		{"CURIO_MYSQL_DSN", "", "serving database (go-sql-driver DSN); empty starts a local MariaDB/MySQL under the data dir"},
+		{"CURIO_POSTGRES_DSN", "", "warehouse database (pgx DSN or URL); empty starts a local PostgreSQL under the data dir"},
+		{"CURIO_DEV_WORKERS", "3", "workers `curio dev` starts, each with its own identity"},
+		{"CURIO_WORKER_ACTIVITIES", "4", "concurrent activities per worker"},
+		{"CURIO_INDEX_SHARDS", "0", "search index shards; 0 picks from the corpus size"},
+		{"CURIO_INDEX_RELOAD_INTERVAL", "2s", "how often the API checks MySQL for a newly published index"},
+		{"CURIO_DEV_RUN_PIPELINE", "true", "run CatalogPipeline once when `curio dev` starts"},
+		{"CURIO_DEMO_MOVIES", "2000", "generated movies in the demo catalog"},
+		{"CURIO_DEMO_ARTWORKS", "3000", "generated artworks in the demo catalog"},
+		{"CURIO_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"CURIO_LOG_FORMAT", "text", "text or json"},
+		{"CURIO_TEMPORAL_LOG_LEVEL", "warn", "log level of the embedded Temporal server"},
+		{"CURIO_SHUTDOWN_GRACE", "20s", "how long a stop waits for in-flight work"},
+	}
+}
+
+// FromEnv reads the configuration from the process environment.
+func FromEnv() (Config, error) { return FromLookup(os.LookupEnv) }
+
+// FromLookup reads the configuration through lookup (os.LookupEnv in production, a map in tests).
+func FromLookup(lookup func(string) (string, bool)) (Config, error) {
+	get := func(name string) string {
+		if v, ok := lookup(name); ok {
+			return strings.TrimSpace(v)
+		}
+		for _, v := range Vars() {
+			if v.Name == name {
+				return v.Default
+			}
+		}
+		return ""
+	}
+	var errs []string
+	atoi := func(name string) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a non-negative integer", name, get(name)))
+		}
+		return n
+	}
+	dur := func(name string) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a positive duration like 2s", name, get(name)))
+		}
+		return d
+	}
+	boolean := func(name string) bool {
+		b, err := strconv.ParseBool(get(name))
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s=%q: want true or false", name, get(name)))
+		}
+		return b
+	}
+	c := Config{
+		DataDir:           get("CURIO_DATA_DIR"),
+		HTTPAddr:          get("CURIO_HTTP_ADDR"),
+		TemporalHostPort:  get("CURIO_TEMPORAL_HOSTPORT"),
+		TemporalAddr:      get("CURIO_TEMPORAL_ADDR"),
+		TemporalUIAddr:    get("CURIO_TEMPORAL_UI_ADDR"),
+		TemporalNamespace: get("CURIO_TEMPORAL_NAMESPACE"),
+		TaskQueue:         get("CURIO_TASK_QUEUE"),
+		KafkaAddr:         get("CURIO_KAFKA_ADDR"),
+		MySQLDSN:          get("CURIO_MYSQL_DSN"),
+		PostgresDSN:       get("CURIO_POSTGRES_DSN"),
+		Workers:           atoi("CURIO_DEV_WORKERS"),
+		WorkerSlots:       atoi("CURIO_WORKER_ACTIVITIES"),
+		IndexShards:       atoi("CURIO_INDEX_SHARDS"),
+		ReloadEvery:       dur("CURIO_INDEX_RELOAD_INTERVAL"),
+		RunPipeline:       boolean("CURIO_DEV_RUN_PIPELINE"),
+		DemoMovies:        atoi("CURIO_DEMO_MOVIES"),
+		DemoArtworks:      atoi("CURIO_DEMO_ARTWORKS"),
+		LogLevel:          strings.ToLower(get("CURIO_LOG_LEVEL")),
+		LogFormat:         strings.ToLower(get("CURIO_LOG_FORMAT")),
+		TemporalLog:       strings.ToLower(get("CURIO_TEMPORAL_LOG_LEVEL")),
+		ShutdownGrace:     dur("CURIO_SHUTDOWN_GRACE"),
+	}
+	for _, b := range strings.Split(get("CURIO_KAFKA_BROKERS"), ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			c.KafkaBrokers = append(c.KafkaBrokers, b)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("CURIO_LOG_LEVEL=%q: want debug, info, warn or error", c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Sprintf("CURIO_LOG_FORMAT=%q: want text or json", c.LogFormat))
+	}
+	if c.TaskQueue == "" || c.TemporalNamespace == "" {
+		errs = append(errs, "CURIO_TASK_QUEUE and CURIO_TEMPORAL_NAMESPACE must not be empty")
+	}
+	if c.Workers == 0 {
+		c.Workers = 1
+	}
+	if c.WorkerSlots == 0 {
+		c.WorkerSlots = 1
+	}
+	if len(errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	return c, nil
+}

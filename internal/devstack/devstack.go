@@ -1,0 +1,230 @@
+// Package devstack assembles the whole Curio platform in one process for `curio dev` and
+// end-to-end tests: databases (configured or local throwaway servers), the Temporal server
+// and UI (configured cluster or embedded), a Kafka broker (configured or embedded), workers,
+// and the API with the web app.
+package devstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/api"
+	"github.com/curiodata/curio/frontend"
+	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/kafka"
+	"github.com/curiodata/curio/internal/localdb"
+	"github.com/curiodata/curio/internal/serving"
+	"github.com/curiodata/curio/internal/storage/mysql"
+	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/internal/temporaldev"
+	"github.com/curiodata/curio/worker"
+	"github.com/curiodata/curio/workflows"
+)
+
+// Stack is a running platform.
+type Stack struct {
+	Cfg           config.Config
+	PG            *postgres.Store
+	MySQL         *mysql.Store
+	Temporal      client.Client
+	Index         *serving.Holder
+	APIURL        string
+	TemporalUIURL string // empty when the UI is not embedded
+	KafkaBrokers  []string
+
+	logger   *slog.Logger
+	closers  []func() // run in reverse order by Close
+	pgDSN    string
+	myDSN    string
+	hostPort string
+}
+
+// Options adjust Start for tests.
+type Options struct {
+	NoUI bool // don't start the Temporal UI
+}
+
+// Start brings the platform up. On error, whatever was started is stopped again.
+func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (_ *Stack, err error) {
+	s := &Stack{Cfg: cfg, logger: logger}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+
+	pgDSN, myDSN := cfg.PostgresDSN, cfg.MySQLDSN
+	if pgDSN == "" {
+		logger.Info("starting a local PostgreSQL", "dir", filepath.Join(cfg.DataDir, "postgres"))
+		srv, err := localdb.StartPostgres(ctx, filepath.Join(cfg.DataDir, "postgres"), "curio", logger)
+		if err != nil {
+			return nil, fmt.Errorf("CURIO_POSTGRES_DSN is unset and a local PostgreSQL could not start: %w", err)
+		}
+		s.closers = append(s.closers, func() { _ = srv.Stop() })
+		pgDSN = srv.DSN
+	}
+	if myDSN == "" {
+		logger.Info("starting a local MariaDB", "dir", filepath.Join(cfg.DataDir, "mariadb"))
+		srv, err := localdb.StartMariaDB(ctx, filepath.Join(cfg.DataDir, "mariadb"), "curio", logger)
+		if err != nil {
+			return nil, fmt.Errorf("CURIO_MYSQL_DSN is unset and a local MariaDB/MySQL could not start: %w", err)
+		}
+		s.closers = append(s.closers, func() { _ = srv.Stop() })
+		myDSN = srv.DSN
+	}
+	s.pgDSN, s.myDSN = pgDSN, myDSN
+	if s.PG, err = postgres.Open(ctx, pgDSN); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.PG.Close)
+	if s.MySQL, err = mysql.Open(ctx, myDSN); err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { _ = s.MySQL.Close() })
+	if n, err := s.PG.Migrate(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		logger.Info("postgres migrated", "applied", n)
+	}
+	if n, err := s.MySQL.Migrate(ctx); err != nil {
+		return nil, err
+	} else if n > 0 {
+		logger.Info("mysql migrated", "applied", n)
+	}
+
+	s.KafkaBrokers = cfg.KafkaBrokers
+	if len(s.KafkaBrokers) == 0 {
+		k, err := kafka.StartEmbedded(cfg.KafkaAddr, filepath.Join(cfg.DataDir, "kafka"), 3)
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, k.Close)
+		s.KafkaBrokers = k.Brokers()
+	}
+	notifier, err := kafka.NewNotifier(s.KafkaBrokers)
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, func() { _ = notifier.Close() })
+
+	hostPort := cfg.TemporalHostPort
+	if hostPort == "" {
+		ts, err := temporaldev.Start(temporaldev.Options{
+			Addr:         cfg.TemporalAddr,
+			DatabaseFile: filepath.Join(cfg.DataDir, "temporal.db"),
+			Namespaces:   []string{cfg.TemporalNamespace},
+			LogLevel:     cfg.TemporalLog,
+		})
+		if err != nil {
+			return nil, err
+		}
+		s.closers = append(s.closers, func() { _ = ts.Stop() })
+		hostPort = ts.HostPort()
+		if !opts.NoUI {
+			ui, err := temporaldev.StartUI(cfg.TemporalUIAddr, hostPort)
+			if err != nil {
+				return nil, err
+			}
+			s.closers = append(s.closers, ui.Stop)
+			s.TemporalUIURL = ui.URL()
+		}
+	}
+	s.hostPort = hostPort
+	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
+	defer dcancel()
+	s.Temporal, err = temporaldev.DialRetry(dctx, client.Options{
+		HostPort: hostPort, Namespace: cfg.TemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, s.Temporal.Close)
+
+	host, _ := os.Hostname()
+	var workers []sdkworker.Worker
+	for i := 1; i <= cfg.Workers; i++ {
+		id := fmt.Sprintf("curio-worker-%d@%s", i, host)
+		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id}
+		w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
+		if err := w.Start(); err != nil {
+			return nil, fmt.Errorf("start worker %s: %w", id, err)
+		}
+		workers = append(workers, w)
+	}
+	s.closers = append(s.closers, func() {
+		// Stop in parallel: each drains its in-flight activities for up to the grace period.
+		var wg sync.WaitGroup
+		for _, w := range workers {
+			wg.Go(w.Stop)
+		}
+		wg.Wait()
+	})
+
+	// Background loops stop first on Close (closers run in reverse).
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.closers = append(s.closers, cancel)
+	s.Index = serving.NewHolder(s.MySQL, logger)
+	go s.Index.Run(runCtx, cfg.ReloadEvery)
+	go kafka.WatchVersions(runCtx, s.KafkaBrokers, logger, func(v string) {
+		logger.Debug("catalog version announced", "version", v)
+		s.Index.Trigger()
+	})
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler: api.New(api.Deps{
+			Items: s.MySQL, Index: s.Index, Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, Logger: logger,
+			Ready: func(ctx context.Context) error { return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx)) },
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("http server stopped", "err", err)
+		}
+	}()
+	s.closers = append(s.closers, func() {
+		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+		defer c()
+		_ = srv.Shutdown(sctx)
+	})
+	s.APIURL = "http://" + ln.Addr().String()
+	return s, nil
+}
+
+// RunCatalogPipeline starts CatalogPipeline with in and returns its workflow run.
+func (s *Stack) RunCatalogPipeline(ctx context.Context, id string, in workflows.CatalogPipelineInput) (client.WorkflowRun, error) {
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.Cfg.TaskQueue}, workflows.CatalogPipelineName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", workflows.CatalogPipelineName, err)
+	}
+	return run, nil
+}
+
+// Close stops everything Start started, in reverse order. It is safe to call twice.
+func (s *Stack) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+	s.closers = nil
+}

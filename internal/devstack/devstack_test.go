@@ -1,0 +1,202 @@
+package devstack
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/internal/testdb"
+	"github.com/curiodata/curio/workflows"
+)
+
+func testConfig(t *testing.T, dataDir string, pgDSN, myDSN string) config.Config {
+	t.Helper()
+	env := map[string]string{
+		"CURIO_DATA_DIR":           dataDir,
+		"CURIO_HTTP_ADDR":          "127.0.0.1:0",
+		"CURIO_TEMPORAL_ADDR":      "127.0.0.1:0",
+		"CURIO_KAFKA_ADDR":         "127.0.0.1:0",
+		"CURIO_POSTGRES_DSN":       pgDSN,
+		"CURIO_MYSQL_DSN":          myDSN,
+		"CURIO_TEMPORAL_LOG_LEVEL": "error",
+		"CURIO_LOG_LEVEL":          "warn",
+	}
+	cfg, err := config.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func getJSON(t *testing.T, u string, wantStatus int, out any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		t.Fatalf("GET %s: status %d, want %d: %s", u, resp.StatusCode, wantStatus, body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("GET %s: %v: %s", u, err, body)
+		}
+	}
+}
+
+type searchResponse struct {
+	Total   int    `json:"total"`
+	Version string `json:"version"`
+	Results []struct {
+		ID, Type, Title string
+		Year            int
+		Score           float64
+	} `json:"results"`
+}
+
+// TestEndToEnd starts the embedded stack (Temporal with SQLite, kfake, three workers, the
+// API) on real PostgreSQL and MariaDB, runs CatalogPipeline, searches through the HTTP
+// API, then restarts the stack on the same data dir and checks history survived.
+func TestEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	pgDSN, myDSN := testdb.Postgres(t), testdb.MySQL(t)
+	dataDir := t.TempDir()
+	cfg := testConfig(t, dataDir, pgDSN, myDSN)
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	stack, err := Start(ctx, cfg, logger, Options{NoUI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stack.Close() }()
+
+	// Before any publish the API answers, but is not ready.
+	getJSON(t, stack.APIURL+"/healthz", http.StatusServiceUnavailable, nil)
+
+	run, err := stack.RunCatalogPipeline(ctx, "e2e-catalog", workflows.CatalogPipelineInput{
+		Demo: activities.ImportDemoInput{Movies: 400, Artworks: 300}, Shards: 6,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res workflows.CatalogPipelineResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	counts, err := stack.PG.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts.Movies != 400 || counts.Artworks != 300 || counts.Artists < 1000 {
+		t.Fatalf("warehouse counts = %+v", counts)
+	}
+	if res.Shards != 6 || res.Docs != 700 {
+		t.Fatalf("result = %+v", res)
+	}
+	done := 0
+	for _, n := range res.ShardsByWorker {
+		done += n
+	}
+	if done != 6 || len(res.ShardsByWorker) == 0 {
+		t.Fatalf("shards by worker = %v", res.ShardsByWorker)
+	}
+	t.Logf("pipeline: version %s, shards by worker %v", res.Version, res.ShardsByWorker)
+
+	// The API loads the published version (announced over Kafka, or found by polling).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(stack.APIURL + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("API never became ready")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// Known-item search: a movie's exact title finds it first.
+	var movie domain.Movie
+	err = stack.PG.ShardMovies(ctx, postgres.Shard{Index: 0, Of: 1}, func(m domain.Movie) error {
+		if movie.ID == "" && len(strings.Fields(m.Title)) >= 3 {
+			movie = m
+		}
+		return nil
+	})
+	if err != nil || movie.ID == "" {
+		t.Fatalf("pick a movie: %v", err)
+	}
+	var sr searchResponse
+	getJSON(t, stack.APIURL+"/api/search?type=movie&limit=5&q="+url.QueryEscape(movie.Title), http.StatusOK, &sr)
+	if sr.Total == 0 || len(sr.Results) == 0 || sr.Version != res.Version {
+		t.Fatalf("search %q: %+v", movie.Title, sr)
+	}
+	found := false
+	for _, r := range sr.Results {
+		found = found || r.ID == movie.ID
+		if r.Type != "movie" || r.Title == "" {
+			t.Errorf("result %+v", r)
+		}
+	}
+	if !found {
+		t.Errorf("search %q: %s not in top 5: %+v", movie.Title, movie.ID, sr.Results)
+	}
+	// Artworks are searchable by artist.
+	getJSON(t, stack.APIURL+"/api/search?type=artwork&q=oil+canvas", http.StatusOK, &sr)
+	for _, r := range sr.Results {
+		if r.Type != "artwork" {
+			t.Errorf("type filter leaked %+v", r)
+		}
+	}
+	// Bad parameters get a 400 with a JSON error.
+	for _, q := range []string{"", "q=", "q=x&limit=0", "q=x&limit=abc", "q=x&type=book", "q=x&offset=-1", "q=" + strings.Repeat("a", 300)} {
+		var e struct{ Error string }
+		getJSON(t, stack.APIURL+"/api/search?"+q, http.StatusBadRequest, &e)
+		if e.Error == "" {
+			t.Errorf("%q: empty error message", q)
+		}
+	}
+	// The web app is served at /.
+	resp, err := http.Get(stack.APIURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), `id="q"`) {
+		t.Fatalf("GET /: %d", resp.StatusCode)
+	}
+
+	// Restart on the same data dir: Temporal history is persisted in SQLite.
+	stack.Close()
+	stack, err = Start(ctx, cfg, logger, Options{NoUI: true})
+	if err != nil {
+		t.Fatalf("restart: %v", err)
+	}
+	desc, err := stack.Temporal.DescribeWorkflowExecution(ctx, "e2e-catalog", "")
+	if err != nil {
+		t.Fatalf("history after restart: %v", err)
+	}
+	if s := desc.GetWorkflowExecutionInfo().GetStatus(); s != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Errorf("status after restart = %v", s)
+	}
+}

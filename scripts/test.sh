@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The project's test command (README "Tests"): static checks, then every package's tests
+# against the real PostgreSQL and MariaDB named by CURIO_TEST_POSTGRES_DSN /
+# CURIO_TEST_MYSQL_DSN (defaults: the local servers), then the race detector on the
+# packages that run concurrent code.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.curio/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+echo "== go vet"
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 20m ./...
+
+echo "== go test -race (concurrent packages)"
+go test -race -count=1 -timeout 20m ./api/... ./activities/... ./internal/search/... ./internal/serving/... \
+  ./internal/kafka/... ./internal/storage/... ./internal/importer/... ./internal/demo/...

@@ -1,0 +1,186 @@
+// Package workflows holds Curio's Temporal workflows: deterministic orchestration only.
+// All I/O happens in activities; every input struct's zero value is a sensible default,
+// so a user can start any workflow from the Temporal UI with `{}`.
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/curiodata/curio/activities"
+)
+
+// CatalogPipelineName is the workflow type name users start from the Temporal UI.
+const CatalogPipelineName = "CatalogPipeline"
+
+// ProgressQuery is the query type that returns a pipeline's Progress.
+const ProgressQuery = "progress"
+
+// CatalogPipelineInput configures a CatalogPipeline run. `{}` imports the demo catalog,
+// rebuilds the search index with an automatic shard count and publishes it.
+type CatalogPipelineInput struct {
+	// SkipDemo leaves the warehouse as it is (e.g. after `curio import`) and only indexes
+	// and publishes what is there.
+	SkipDemo bool `json:"skip_demo,omitempty"`
+	// Demo sizes the generated part of the demo catalog.
+	Demo activities.ImportDemoInput `json:"demo,omitempty"`
+	// Datasets are public dataset files (on the workers' machines) imported before indexing.
+	Datasets []activities.DatasetInput `json:"datasets,omitempty"`
+	// Shards of the search index; 0 picks from the corpus size.
+	Shards int `json:"shards,omitempty"`
+	// MaxParallel bounds shard activities in flight; 0 means 16.
+	MaxParallel int `json:"max_parallel,omitempty"`
+}
+
+// CatalogPipelineResult summarizes a run.
+type CatalogPipelineResult struct {
+	Version string                   `json:"version"`
+	Docs    int64                    `json:"docs"`
+	Shards  int                      `json:"shards"`
+	Import  *activities.ImportResult  `json:"import,omitempty"`
+	Imports []activities.ImportResult `json:"imports,omitempty"`
+	// ShardsByWorker counts shards per worker identity, to show the fan-out.
+	ShardsByWorker map[string]int `json:"shards_by_worker"`
+}
+
+// Progress is what the "progress" query returns while a pipeline runs.
+type Progress struct {
+	Stage      string `json:"stage"` // import, plan, index, publish, done
+	ShardsDone int    `json:"shards_done"`
+	Shards     int    `json:"shards"`
+}
+
+// CatalogPipeline imports the demo catalog into the warehouse, builds the search index in
+// shards fanned out over every worker on the task queue, and publishes the catalog and
+// index version to MySQL, which the API then serves.
+func CatalogPipeline(ctx workflow.Context, in CatalogPipelineInput) (CatalogPipelineResult, error) {
+	if in.Shards < 0 || in.MaxParallel < 0 {
+		return CatalogPipelineResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("shards (%d) and max_parallel (%d) must not be negative", in.Shards, in.MaxParallel), activities.ErrTypeBadInput, nil)
+	}
+	if in.MaxParallel == 0 {
+		in.MaxParallel = 16
+	}
+	info := workflow.GetInfo(ctx)
+	progress := Progress{Stage: "import"}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return progress, nil }); err != nil {
+		return CatalogPipelineResult{}, fmt.Errorf("register progress query: %w", err)
+	}
+	var a *activities.Activities
+	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
+	})
+	long := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			MaximumInterval:        30 * time.Second,
+			MaximumAttempts:        10,
+			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput, activities.ErrTypeIncomplete},
+		},
+	})
+	record := func(status string, details any) {
+		raw, _ := json.Marshal(details)
+		// Run metadata is best effort: a failure to record must not fail the pipeline.
+		_ = workflow.ExecuteActivity(short, a.RecordRun, activities.RunStatus{Workflow: CatalogPipelineName, Status: status, Details: raw}).Get(ctx, nil)
+	}
+	record("running", in)
+
+	res, err := runCatalog(ctx, in, info, short, long, &progress)
+	if err != nil {
+		record("failed", map[string]string{"error": err.Error()})
+		return res, err
+	}
+	progress.Stage = "done"
+	record("completed", res)
+	return res, nil
+}
+
+func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.Info, short, long workflow.Context, progress *Progress) (CatalogPipelineResult, error) {
+	var a *activities.Activities
+	res := CatalogPipelineResult{ShardsByWorker: map[string]int{}}
+	if !in.SkipDemo {
+		var imp activities.ImportResult
+		if err := workflow.ExecuteActivity(long, a.ImportDemoCatalog, in.Demo).Get(ctx, &imp); err != nil {
+			return res, fmt.Errorf("import demo catalog: %w", err)
+		}
+		res.Import = &imp
+	}
+	for _, ds := range in.Datasets {
+		var imp activities.ImportResult
+		if err := workflow.ExecuteActivity(long, a.ImportDataset, ds).Get(ctx, &imp); err != nil {
+			return res, fmt.Errorf("import %s: %w", ds.Format, err)
+		}
+		res.Imports = append(res.Imports, imp)
+	}
+
+	progress.Stage = "plan"
+	runID := info.WorkflowExecution.RunID
+	version := workflow.Now(ctx).UTC().Format("20060102T150405Z") + "-" + runID[:min(8, len(runID))]
+	var plan activities.IndexPlan
+	err := workflow.ExecuteActivity(short, a.PlanIndex, activities.PlanIndexInput{
+		Version: version, Shards: in.Shards, WorkflowID: info.WorkflowExecution.ID, RunID: runID,
+	}).Get(ctx, &plan)
+	if err != nil {
+		return res, fmt.Errorf("plan index: %w", err)
+	}
+	res.Version, res.Shards = plan.Version, plan.Shards
+
+	progress.Stage, progress.Shards = "index", plan.Shards
+	shards, err := fanOut(ctx, long, plan, in.MaxParallel, progress)
+	if err != nil {
+		return res, err
+	}
+	for _, s := range shards {
+		res.ShardsByWorker[s.Worker]++
+	}
+
+	progress.Stage = "publish"
+	var pub activities.PublishResult
+	if err := workflow.ExecuteActivity(short, a.PublishCatalog, activities.PublishInput{Version: plan.Version}).Get(ctx, &pub); err != nil {
+		return res, fmt.Errorf("publish %s: %w", plan.Version, err)
+	}
+	res.Docs = pub.Docs
+	return res, nil
+}
+
+// fanOut runs one BuildIndexShard per shard with at most maxParallel in flight, and
+// returns every shard's result. Any shard that fails after its retries fails the build.
+func fanOut(ctx, actx workflow.Context, plan activities.IndexPlan, maxParallel int, progress *Progress) ([]activities.ShardResult, error) {
+	var a *activities.Activities
+	results := make([]activities.ShardResult, plan.Shards)
+	sel := workflow.NewSelector(ctx)
+	var errs []error
+	next, inFlight := 0, 0
+	for next < plan.Shards || inFlight > 0 {
+		for next < plan.Shards && inFlight < maxParallel && len(errs) == 0 {
+			shard := next
+			f := workflow.ExecuteActivity(actx, a.BuildIndexShard, activities.ShardInput{Version: plan.Version, Shard: shard, Shards: plan.Shards})
+			sel.AddFuture(f, func(f workflow.Future) {
+				inFlight--
+				if err := f.Get(ctx, &results[shard]); err != nil {
+					errs = append(errs, fmt.Errorf("shard %d: %w", shard, err))
+					return
+				}
+				progress.ShardsDone++
+			})
+			next++
+			inFlight++
+		}
+		if inFlight == 0 {
+			break
+		}
+		sel.Select(ctx)
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("build index %s: %w", plan.Version, errors.Join(errs...))
+	}
+	return results, nil
+}
