@@ -10,6 +10,7 @@ import (
 
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/scrapers"
 )
 
 // VersionNotifier announces a newly published catalog version (Kafka in production).
@@ -24,7 +25,8 @@ type Activities struct {
 	MySQL    *mysql.Store
 	Notifier VersionNotifier // optional
 	Logger   *slog.Logger
-	Identity string // worker identity, reported in shard results
+	Identity string            // worker identity, reported in shard results
+	Fetcher  *scrapers.Fetcher // polite HTTP fetcher shared by this worker's scrape activities
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
 }

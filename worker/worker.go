@@ -43,5 +43,6 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 // Register adds Curio's workflows and activities to r.
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.CatalogPipeline, workflow.RegisterOptions{Name: workflows.CatalogPipelineName})
+	r.RegisterWorkflowWithOptions(workflows.ScrapeCatalog, workflow.RegisterOptions{Name: workflows.ScrapeCatalogName})
 	r.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }

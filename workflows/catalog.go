@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -39,9 +40,9 @@ type CatalogPipelineInput struct {
 
 // CatalogPipelineResult summarizes a run.
 type CatalogPipelineResult struct {
-	Version string                   `json:"version"`
-	Docs    int64                    `json:"docs"`
-	Shards  int                      `json:"shards"`
+	Version string                    `json:"version"`
+	Docs    int64                     `json:"docs"`
+	Shards  int                       `json:"shards"`
 	Import  *activities.ImportResult  `json:"import,omitempty"`
 	Imports []activities.ImportResult `json:"imports,omitempty"`
 	// ShardsByWorker counts shards per worker identity, to show the fan-out.
@@ -183,4 +184,23 @@ func fanOut(ctx, actx workflow.Context, plan activities.IndexPlan, maxParallel i
 		return nil, fmt.Errorf("build index %s: %w", plan.Version, errors.Join(errs...))
 	}
 	return results, nil
+}
+
+// Inputs maps every workflow a user can start by name to a constructor of its input, so
+// the CLI can validate JSON input before starting a run.
+func Inputs() map[string]func() any {
+	return map[string]func() any{
+		CatalogPipelineName: func() any { return &CatalogPipelineInput{} },
+		ScrapeCatalogName:   func() any { return &ScrapeCatalogInput{} },
+	}
+}
+
+// Names lists the workflows users can start, sorted.
+func Names() []string {
+	names := make([]string, 0, len(Inputs()))
+	for n := range Inputs() {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

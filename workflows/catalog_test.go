@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
 )
@@ -135,3 +136,5 @@ func TestCatalogPipelineRejectsNegativeInput(t *testing.T) {
 		t.Fatalf("want non-retryable application error, got %v", err)
 	}
 }
+
+func workflowOpts(name string) workflow.RegisterOptions { return workflow.RegisterOptions{Name: name} }

@@ -27,6 +27,7 @@ import (
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/temporaldev"
+	"github.com/curiodata/curio/scrapers"
 	"github.com/curiodata/curio/worker"
 	"github.com/curiodata/curio/workflows"
 )
@@ -188,7 +189,11 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	}
 	defer pg.Close()
 	defer my.Close()
-	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id}
+	fetcher, err := scrapers.NewFetcher(scrapers.Options{UserAgent: cfg.ScrapeUserAgent, Delay: cfg.ScrapeDelay, Parallelism: cfg.ScrapeParallel})
+	if err != nil {
+		return err
+	}
+	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher}
 	if len(e.KafkaBrokers) > 0 {
 		n, err := kafka.NewNotifier(e.KafkaBrokers)
 		if err != nil {
@@ -258,13 +263,14 @@ func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, args []
 		}
 		input = json.RawMessage(pos[1])
 	}
-	if name != workflows.CatalogPipelineName {
-		return fmt.Errorf("unknown workflow %q: known workflows are %s", name, workflows.CatalogPipelineName)
+	newInput, ok := workflows.Inputs()[name]
+	if !ok {
+		return fmt.Errorf("unknown workflow %q: known workflows are %s", name, strings.Join(workflows.Names(), ", "))
 	}
-	var in workflows.CatalogPipelineInput
+	in := newInput()
 	dec := json.NewDecoder(strings.NewReader(string(input)))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := dec.Decode(in); err != nil {
 		return fmt.Errorf("workflow input for %s: %w", name, err)
 	}
 	e := endpoints(cfg)

@@ -21,10 +21,12 @@ Usage:
   curio dev                          run the whole platform on this machine (embedded defaults)
   curio worker [--identity NAME]     run one worker on the shared task queue
   curio api                          run the API and web app
-  curio run WORKFLOW [JSON] [--no-wait]
-                                     start a workflow (e.g. CatalogPipeline '{}') and wait for its result
+  curio run WORKFLOW [JSON] [--id ID] [--no-wait]
+                                     start a workflow (CatalogPipeline, ScrapeCatalog) and wait for its result
   curio import FORMAT FILE [FILE]    load a public dataset into the warehouse
                                      formats: movies-csv, imdb-tsv (basics [ratings]), moma-artists, moma-artworks
+  curio scrape parse --source imdb|artsy FILE
+                                     parse a saved IMDb page or Artsy API response to JSON lines (no network)
   curio migrate                      apply database migrations
   curio config                       print the configuration variables and their values
 
@@ -61,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, cfg, logger, args[1:], stdout)
 	case "import":
 		return cmdImport(ctx, cfg, logger, args[1:], stderr)
+	case "scrape":
+		return cmdScrape(args[1:], stdout)
 	case "migrate":
 		return cmdMigrate(ctx, cfg, logger)
 	case "config":

@@ -40,6 +40,10 @@ type Config struct {
 	DemoArtworks  int           // CURIO_DEMO_ARTWORKS
 	WorkerSlots   int           // CURIO_WORKER_ACTIVITIES: concurrent activities per worker
 	ShutdownGrace time.Duration // CURIO_SHUTDOWN_GRACE
+
+	ScrapeUserAgent string        // CURIO_SCRAPE_USER_AGENT
+	ScrapeDelay     time.Duration // CURIO_SCRAPE_DELAY: minimum gap between requests to one host
+	ScrapeParallel  int           // CURIO_SCRAPE_PARALLELISM: concurrent requests per host
 }
 
 // Var documents one environment variable.
@@ -72,6 +76,9 @@ func Vars() []Var {
 		{"CURIO_LOG_FORMAT", "text", "text or json"},
 		{"CURIO_TEMPORAL_LOG_LEVEL", "warn", "log level of the embedded Temporal server"},
 		{"CURIO_SHUTDOWN_GRACE", "20s", "how long a stop waits for in-flight work"},
+		{"CURIO_SCRAPE_USER_AGENT", "CurioBot/1.0 (+https://github.com/curiodata/curio)", "User-Agent of the crawler"},
+		{"CURIO_SCRAPE_DELAY", "1s", "minimum gap between two requests to one host"},
+		{"CURIO_SCRAPE_PARALLELISM", "2", "concurrent requests per host"},
 	}
 }
 
@@ -135,6 +142,9 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		LogFormat:         strings.ToLower(get("CURIO_LOG_FORMAT")),
 		TemporalLog:       strings.ToLower(get("CURIO_TEMPORAL_LOG_LEVEL")),
 		ShutdownGrace:     dur("CURIO_SHUTDOWN_GRACE"),
+		ScrapeUserAgent:   get("CURIO_SCRAPE_USER_AGENT"),
+		ScrapeDelay:       dur("CURIO_SCRAPE_DELAY"),
+		ScrapeParallel:    atoi("CURIO_SCRAPE_PARALLELISM"),
 	}
 	for _, b := range strings.Split(get("CURIO_KAFKA_BROKERS"), ",") {
 		if b = strings.TrimSpace(b); b != "" {

@@ -30,6 +30,7 @@ import (
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/temporaldev"
+	"github.com/curiodata/curio/scrapers"
 	"github.com/curiodata/curio/worker"
 	"github.com/curiodata/curio/workflows"
 )
@@ -157,11 +158,15 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	}
 	s.closers = append(s.closers, s.Temporal.Close)
 
+	fetcher, err := scrapers.NewFetcher(scrapers.Options{UserAgent: cfg.ScrapeUserAgent, Delay: cfg.ScrapeDelay, Parallelism: cfg.ScrapeParallel})
+	if err != nil {
+		return nil, err
+	}
 	host, _ := os.Hostname()
 	var workers []sdkworker.Worker
 	for i := 1; i <= cfg.Workers; i++ {
 		id := fmt.Sprintf("curio-worker-%d@%s", i, host)
-		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id}
+		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher}
 		w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("start worker %s: %w", id, err)

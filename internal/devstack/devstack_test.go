@@ -13,12 +13,14 @@ import (
 	"time"
 
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/testdb"
+	"github.com/curiodata/curio/internal/testsite"
 	"github.com/curiodata/curio/workflows"
 )
 
@@ -33,6 +35,7 @@ func testConfig(t *testing.T, dataDir string, pgDSN, myDSN string) config.Config
 		"CURIO_MYSQL_DSN":          myDSN,
 		"CURIO_TEMPORAL_LOG_LEVEL": "error",
 		"CURIO_LOG_LEVEL":          "warn",
+		"CURIO_SCRAPE_DELAY":       "10ms",
 	}
 	cfg, err := config.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
@@ -184,6 +187,33 @@ func TestEndToEnd(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(page), `id="q"`) {
 		t.Fatalf("GET /: %d", resp.StatusCode)
+	}
+
+	// Crawl a (fake) IMDb through Temporal: the scraped titles are published and searchable.
+	site := testsite.IMDb()
+	defer site.Close()
+	c, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-scrape", TaskQueue: cfg.TaskQueue},
+		workflows.ScrapeCatalogName, workflows.ScrapeCatalogInput{Search: []string{"harbor"}, BaseURL: site.URL, BatchSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var scraped workflows.ScrapeCatalogResult
+	if err := c.Get(ctx, &scraped); err != nil {
+		t.Fatal(err)
+	}
+	if scraped.Totals.Records != 4 || scraped.Totals.FetchFailed != 1 || scraped.Totals.ParseFailed != 1 || scraped.Publish == nil {
+		t.Fatalf("scrape result = %+v", scraped)
+	}
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		getJSON(t, stack.APIURL+"/api/search?type=movie&q="+url.QueryEscape("harbor of glass"), http.StatusOK, &sr)
+		if len(sr.Results) > 0 && sr.Results[0].ID == "tt9000001" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("scraped title not served: %+v", sr)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 
 	// Restart on the same data dir: Temporal history is persisted in SQLite.

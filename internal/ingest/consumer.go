@@ -1,0 +1,268 @@
+// Package ingest lands user-activity events from Kafka into PostgreSQL exactly once (the
+// batch line) and keeps 5-second popularity windows (the speed line). Both are sarama
+// consumer groups whose offsets live in PostgreSQL, written in the same transaction as the
+// rows they cover, so a consumer killed at any moment resumes without loss or duplicates.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/curiodata/curio/internal/kafka"
+)
+
+// TopicEvents carries user-activity events, keyed by user.
+const TopicEvents = "curio.events"
+
+// TopicDeadLetters receives messages that are not valid events, with the reason in headers.
+const TopicDeadLetters = "curio.events.dlq"
+
+// batchHandler writes one batch of a partition inside the consumer's transaction.
+type batchHandler interface {
+	// handle writes msgs (all from topic/partition, in offset order) using tx.
+	handle(ctx context.Context, tx pgx.Tx, topic string, partition int32, msgs []*sarama.ConsumerMessage) error
+	// reset drops in-memory state of a partition whose ownership (re)starts.
+	reset(topic string, partition int32)
+}
+
+// Options configure a consumer.
+type Options struct {
+	Brokers    []string
+	Topic      string        // default TopicEvents
+	Group      string        // consumer group and the name its offsets are stored under
+	BatchSize  int           // messages per transaction; default 500
+	FlushEvery time.Duration // longest a partial batch waits; default 200ms
+	Logger     *slog.Logger
+}
+
+func (o *Options) defaults(group string) {
+	if o.Topic == "" {
+		o.Topic = TopicEvents
+	}
+	if o.Group == "" {
+		o.Group = group
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.FlushEvery <= 0 {
+		o.FlushEvery = 200 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// Progress is what a consumer has committed so far.
+type Progress struct {
+	Batches  int64 `json:"batches"`
+	Messages int64 `json:"messages"`
+}
+
+type consumer struct {
+	opts    Options
+	pool    *pgxpool.Pool
+	handler batchHandler
+
+	mu       sync.Mutex
+	progress Progress
+
+	// hooks let tests crash the consumer at the two dangerous moments.
+	beforeCommit func() error
+	afterCommit  func() error
+}
+
+func (c *consumer) Progress() Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.progress
+}
+
+// run consumes until ctx ends or a batch fails; a failed batch is rolled back and run
+// returns its error (the caller restarts, resuming from the stored offsets).
+func (c *consumer) run(ctx context.Context) error {
+	cfg := kafka.Config("curio-" + c.opts.Group)
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategyRoundRobin()}
+	cfg.Consumer.Fetch.Max = 4 << 20
+	group, err := sarama.NewConsumerGroup(c.opts.Brokers, c.opts.Group, cfg)
+	if err != nil {
+		return fmt.Errorf("consumer group %s: %w", c.opts.Group, err)
+	}
+	defer group.Close()
+	h := &groupHandler{c: c}
+	for ctx.Err() == nil {
+		if err := group.Consume(ctx, []string{c.opts.Topic}, h); err != nil && !errors.Is(err, sarama.ErrClosedConsumerGroup) {
+			return fmt.Errorf("consume %s: %w", c.opts.Topic, err)
+		}
+		h.mu.Lock()
+		failed := h.failed
+		h.mu.Unlock()
+		if failed != nil {
+			return failed
+		}
+	}
+	return nil
+}
+
+type groupHandler struct {
+	c      *consumer
+	mu     sync.Mutex
+	failed error
+	next   map[int32]int64
+}
+
+func (h *groupHandler) Setup(sess sarama.ConsumerGroupSession) error {
+	h.mu.Lock()
+	h.next = map[int32]int64{}
+	h.mu.Unlock()
+	ctx := sess.Context()
+	for topic, parts := range sess.Claims() {
+		for _, p := range parts {
+			h.c.handler.reset(topic, p)
+			var next int64
+			err := h.c.pool.QueryRow(ctx, `SELECT next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2 AND kpartition = $3`,
+				h.c.opts.Group, topic, p).Scan(&next)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("load offset of %s/%d: %w", topic, p, err)
+			}
+			// The database is the source of truth: move Kafka's position there, forward or back.
+			sess.MarkOffset(topic, p, next, "")
+			sess.ResetOffset(topic, p, next, "")
+			h.mu.Lock()
+			h.next[p] = next
+			h.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (h *groupHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+func (h *groupHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	ctx := sess.Context()
+	h.mu.Lock()
+	next, known := h.next[claim.Partition()]
+	h.mu.Unlock()
+	batch := make([]*sarama.ConsumerMessage, 0, h.c.opts.BatchSize)
+	timer := time.NewTimer(h.c.opts.FlushEvery)
+	defer timer.Stop()
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := h.c.commit(ctx, claim.Topic(), claim.Partition(), batch); err != nil {
+			return err
+		}
+		sess.MarkMessage(batch[len(batch)-1], "")
+		batch = batch[:0]
+		return nil
+	}
+	fail := func(err error) error {
+		h.mu.Lock()
+		h.failed = err
+		h.mu.Unlock()
+		return err
+	}
+	for {
+		select {
+		case m, ok := <-claim.Messages():
+			if !ok {
+				if err := flush(); err != nil {
+					return fail(err)
+				}
+				return nil
+			}
+			if known && m.Offset < next { // already committed in the database
+				continue
+			}
+			batch = append(batch, m)
+			if len(batch) >= h.c.opts.BatchSize {
+				if err := flush(); err != nil {
+					return fail(err)
+				}
+			}
+		case <-timer.C:
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+			timer.Reset(h.c.opts.FlushEvery)
+		case <-ctx.Done():
+			// Rebalance or shutdown: commit what we have; an uncommitted batch is simply
+			// read again by the next owner.
+			if err := flush(); err != nil && ctx.Err() == nil {
+				return fail(err)
+			}
+			return nil
+		}
+	}
+}
+
+// commit writes one batch and its offset in a single transaction.
+func (c *consumer) commit(ctx context.Context, topic string, partition int32, msgs []*sarama.ConsumerMessage) error {
+	// A batch that began must finish or roll back as a whole, even while shutting down.
+	ctx = context.WithoutCancel(ctx)
+	tx, err := c.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin batch: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := c.handler.handle(ctx, tx, topic, partition, msgs); err != nil {
+		c.handler.reset(topic, partition)
+		return err
+	}
+	last := msgs[len(msgs)-1].Offset
+	if _, err := tx.Exec(ctx, `INSERT INTO consumer_offsets (consumer, topic, kpartition, next_offset, updated_at)
+		VALUES ($1, $2, $3, $4, now()) ON CONFLICT (consumer, topic, kpartition)
+		DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()`, c.opts.Group, topic, partition, last+1); err != nil {
+		return fmt.Errorf("store offset: %w", err)
+	}
+	if c.beforeCommit != nil {
+		if err := c.beforeCommit(); err != nil {
+			c.handler.reset(topic, partition)
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		c.handler.reset(topic, partition)
+		return fmt.Errorf("commit batch: %w", err)
+	}
+	c.mu.Lock()
+	c.progress.Batches++
+	c.progress.Messages += int64(len(msgs))
+	c.mu.Unlock()
+	if c.afterCommit != nil {
+		return c.afterCommit()
+	}
+	return nil
+}
+
+// Offsets returns the stored next offsets of a consumer, by partition.
+func Offsets(ctx context.Context, pool *pgxpool.Pool, group, topic string) (map[int32]int64, error) {
+	rows, err := pool.Query(ctx, `SELECT kpartition, next_offset FROM consumer_offsets WHERE consumer = $1 AND topic = $2`, group, topic)
+	if err != nil {
+		return nil, fmt.Errorf("offsets of %s: %w", group, err)
+	}
+	defer rows.Close()
+	out := map[int32]int64{}
+	for rows.Next() {
+		var p int32
+		var o int64
+		if err := rows.Scan(&p, &o); err != nil {
+			return nil, fmt.Errorf("offsets of %s: %w", group, err)
+		}
+		out[p] = o
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,317 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/curiodata/curio/internal/events"
+	"github.com/curiodata/curio/internal/kafka"
+	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/internal/testdb"
+)
+
+func setup(t *testing.T) (*pgxpool.Pool, *kafka.Embedded) {
+	t.Helper()
+	ctx := context.Background()
+	pg, err := postgres.Open(ctx, testdb.Postgres(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pg.Close)
+	if _, err := pg.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	k, err := kafka.StartEmbedded("127.0.0.1:0", "", 3, TopicEvents, TopicDeadLetters)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	return pg.Pool(), k
+}
+
+// produce sends n valid events spread over two hours of event time, plus one malformed
+// message of each kind, and returns the valid events.
+func produce(t *testing.T, brokers []string, n int) ([]events.Event, int) {
+	t.Helper()
+	p, err := NewProducer(brokers, "test-producer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	g, err := events.NewGenerator([]events.Item{
+		{ID: "m1", Type: "movie", Categories: []string{"Drama"}}, {ID: "m2", Type: "movie", Categories: []string{"Comedy"}},
+		{ID: "a1", Type: "artwork", Categories: []string{"Photograph"}}, {ID: "a2", Type: "artwork", Categories: []string{"Painting"}},
+	}, events.GeneratorOptions{Users: 50, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 23, 9, 58, 0, 0, time.UTC)
+	evs := make([]events.Event, n)
+	for i := range evs {
+		evs[i] = g.Next(start.Add(time.Duration(i) * 1500 * time.Millisecond))
+	}
+	for i := 0; i < n; i += 200 {
+		if err := Send(p, TopicEvents, evs[i:min(i+200, n)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad := []string{`{"type":"view"`, `[1,2,3]`, `{"event_id":"x","type":"teleport","user_id":"u","ts":"2026-11-23T10:00:00Z"}`,
+		`{"event_id":"y","type":"view","ts":"2026-11-23T10:00:00Z"}`, `{"event_id":"z","type":"view","user_id":"u","ts":"2026-11-23T10:00:00Z","item_id":"m1","item_type":"movie","amount":"lots"}`,
+		`{"event_id":"big","type":"search","user_id":"u","ts":"2026-11-23T10:00:00Z","query":"` + strings.Repeat("q", 20000) + `"}`}
+	for i, b := range bad {
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: TopicEvents, Key: sarama.StringEncoder(fmt.Sprint("bad", i)), Value: sarama.StringEncoder(b)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return evs, len(bad)
+}
+
+func highWater(t *testing.T, brokers []string) map[int32]int64 {
+	c, err := sarama.NewClient(brokers, kafka.Config("hw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	parts, err := c.Partitions(TopicEvents)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]int64{}
+	for _, p := range parts {
+		if out[p], err = c.GetOffset(TopicEvents, p, sarama.OffsetNewest); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+func caughtUp(ctx context.Context, pool *pgxpool.Pool, group string, hw map[int32]int64) bool {
+	got, err := Offsets(ctx, pool, group, TopicEvents)
+	if err != nil {
+		return false
+	}
+	for p, want := range hw {
+		if want > 0 && got[p] != want {
+			return false
+		}
+	}
+	return true
+}
+
+var errCrash = errors.New("simulated crash")
+
+// runWithCrashes runs consumers built by mk until they have committed everything, crashing
+// them at random moments (before the database commit, after it but before Kafka hears of it,
+// or by cancelling mid-batch), and returns how many times they crashed.
+func runWithCrashes(t *testing.T, pool *pgxpool.Pool, group string, hw map[int32]int64, mk func() *consumer) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	crashes := 0
+	for !caughtUp(ctx, pool, group, hw) {
+		if ctx.Err() != nil {
+			t.Fatal("consumers never caught up")
+		}
+		c := mk()
+		var n atomic.Int32
+		crashAt := int32(1 + rng.IntN(4))
+		mode := rng.IntN(3)
+		rctx, rcancel := context.WithCancel(ctx)
+		switch mode {
+		case 0:
+			c.beforeCommit = func() error {
+				if n.Add(1) == crashAt {
+					return errCrash
+				}
+				return nil
+			}
+		case 1:
+			c.afterCommit = func() error {
+				if n.Add(1) == crashAt {
+					return errCrash
+				}
+				return nil
+			}
+		case 2:
+			c.afterCommit = func() error {
+				if n.Add(1) == crashAt {
+					rcancel() // killed while other partitions may be mid-batch
+				}
+				return nil
+			}
+		}
+		done := make(chan error, 1)
+		go func() { done <- c.run(rctx) }()
+		deadline := time.After(20 * time.Second)
+	wait:
+		for {
+			select {
+			case err := <-done:
+				if err != nil && !errors.Is(err, errCrash) {
+					t.Fatalf("consumer failed: %v", err)
+				}
+				if err != nil || rctx.Err() != nil {
+					crashes++
+				}
+				break wait
+			case <-time.After(100 * time.Millisecond):
+				if caughtUp(ctx, pool, group, hw) {
+					rcancel()
+				}
+			case <-deadline:
+				rcancel()
+			}
+		}
+		rcancel()
+	}
+	return crashes
+}
+
+func TestLandingExactlyOnceAcrossRestart(t *testing.T) {
+	pool, k := setup(t)
+	evs, bad := produce(t, k.Brokers(), 3000)
+	hw := highWater(t, k.Brokers())
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	crashes := runWithCrashes(t, pool, LanderGroup, hw, func() *consumer {
+		return NewLander(pool, Options{Brokers: k.Brokers(), BatchSize: 97, Logger: logger}, nil).c
+	})
+	if crashes == 0 {
+		t.Fatal("the test never crashed a consumer")
+	}
+	ctx := context.Background()
+	var rows, distinct, parts int64
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT event_id) FROM raw_events`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows != int64(len(evs)) || distinct != rows {
+		t.Fatalf("after %d crashes: %d rows, %d distinct, want exactly %d", crashes, rows, distinct, len(evs))
+	}
+	hours := map[time.Time]bool{}
+	for _, e := range evs {
+		hours[e.Time.UTC().Truncate(time.Hour)] = true
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_inherits WHERE inhparent = 'raw_events'::regclass`).Scan(&parts); err != nil || parts != int64(len(hours)) {
+		t.Errorf("hour partitions = %d, %v; events span %d hours", parts, err, len(hours))
+	}
+	reasons := map[string]int{}
+	r, err := pool.Query(ctx, `SELECT reason, count(*) FROM dead_letters GROUP BY reason`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for r.Next() {
+		var reason string
+		var n int
+		_ = r.Scan(&reason, &n)
+		reasons[reason] = n
+		total += n
+	}
+	if total != bad || reasons["malformed_json"] < 2 || reasons["oversized"] != 1 || reasons["unknown_type"] != 1 || reasons["missing_field"] != 1 {
+		t.Errorf("dead letters %v, want %d in all", reasons, bad)
+	}
+	t.Logf("landed %d events exactly once across %d crashes", rows, crashes)
+}
+
+func TestStreamWindowsExactlyOnce(t *testing.T) {
+	pool, k := setup(t)
+	evs, _ := produce(t, k.Brokers(), 2000)
+	hw := highWater(t, k.Brokers())
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	runWithCrashes(t, pool, StreamGroup, hw, func() *consumer {
+		return NewStream(pool, Options{Brokers: k.Brokers(), BatchSize: 61, Logger: logger}, StreamOptions{}).c
+	})
+	want := map[string]int64{}
+	uploads := map[string]int64{}
+	for _, e := range evs {
+		item := e.ItemID
+		if e.Type == events.TypeClick {
+			item = e.Target
+		}
+		if item == "" {
+			continue
+		}
+		want[fmt.Sprintf("%s|%s|%s", e.Time.UTC().Truncate(Window).Format(time.RFC3339), item, e.Type)]++
+		if e.Type == events.TypeUpload {
+			uploads[e.Country]++
+		}
+	}
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT window_start, item_id, event_type, count FROM popularity_windows`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for rows.Next() {
+		var ws time.Time
+		var item, typ string
+		var n int64
+		_ = rows.Scan(&ws, &item, &typ, &n)
+		got[fmt.Sprintf("%s|%s|%s", ws.UTC().Format(time.RFC3339), item, typ)] = n
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d windows, want %d", len(got), len(want))
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("window %s: %d, want %d", k, got[k], n)
+		}
+	}
+	for c, n := range uploads {
+		var m int64
+		_ = pool.QueryRow(ctx, `SELECT count FROM upload_countries WHERE country = $1`, c).Scan(&m)
+		if m != n {
+			t.Errorf("uploads %s: %d, want %d", c, m, n)
+		}
+	}
+}
+
+// TestLateEventsCountedNotDropped sends an event far behind the watermark: it lands in
+// its own (old) window and is reported as late.
+func TestLateEventsCountedNotDropped(t *testing.T) {
+	pool, k := setup(t)
+	p, err := NewProducer(k.Brokers(), "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	base := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	mk := func(id string, ts time.Time) events.Event {
+		return events.Event{ID: id, Type: events.TypeView, UserID: "u1", Time: ts, ItemID: "m1", ItemType: "movie"}
+	}
+	// Same user → same partition → one watermark.
+	if err := Send(p, TopicEvents, []events.Event{mk("e1", base), mk("e2", base.Add(3*time.Second)), mk("e3", base.Add(time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Send(p, TopicEvents, []events.Event{mk("e4", base.Add(time.Second)), mk("e5", base.Add(58*time.Second))}); err != nil {
+		t.Fatal(err)
+	}
+	hw := highWater(t, k.Brokers())
+	s := NewStream(pool, Options{Brokers: k.Brokers(), BatchSize: 1}, StreamOptions{Lateness: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() { _ = s.Run(ctx) }()
+	for !caughtUp(ctx, pool, StreamGroup, hw) {
+		if ctx.Err() != nil {
+			t.Fatal("stream never caught up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	var first, late, seen int64
+	_ = pool.QueryRow(context.Background(), `SELECT count FROM popularity_windows WHERE window_start = $1`, base).Scan(&first)
+	_ = pool.QueryRow(context.Background(), `SELECT sum(events), sum(late) FROM stream_stats WHERE consumer = $1`, StreamGroup).Scan(&seen, &late)
+	if first != 3 || seen != 5 || late != 1 {
+		t.Errorf("first window %d (want 3: e1, e2 and late e4), events %d (5), late %d (1)", first, seen, late)
+	}
+}

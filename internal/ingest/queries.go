@@ -1,0 +1,115 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Reader answers the API's questions about landed and streamed events.
+type Reader struct{ pool *pgxpool.Pool }
+
+// NewReader returns a Reader over pool.
+func NewReader(pool *pgxpool.Pool) *Reader { return &Reader{pool: pool} }
+
+// ItemCount is an item's event count over a period.
+type ItemCount struct {
+	ItemID string `json:"item_id"`
+	Count  int64  `json:"count"`
+}
+
+// Trending returns the items with the most events of the given types (all when empty) in
+// the windows that started within the last `window` before now, most first.
+func (r *Reader) Trending(ctx context.Context, now time.Time, window time.Duration, types []string, limit int) ([]ItemCount, error) {
+	rows, err := r.pool.Query(ctx, `SELECT item_id, sum(count)::bigint AS n FROM popularity_windows
+		WHERE window_start >= $1 AND window_start <= $2 AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
+		GROUP BY item_id ORDER BY n DESC, item_id LIMIT $4`, now.Add(-window), now, types, limit)
+	if err != nil {
+		return nil, fmt.Errorf("trending: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[ItemCount])
+}
+
+// TrendPoint is one 5-second window of an item's activity.
+type TrendPoint struct {
+	Start  time.Time        `json:"t"`
+	Counts map[string]int64 `json:"counts"` // by event type
+	Total  int64            `json:"total"`
+}
+
+// ItemTrend returns an item's windows in [from, to), oldest first.
+func (r *Reader) ItemTrend(ctx context.Context, item string, from, to time.Time) ([]TrendPoint, error) {
+	rows, err := r.pool.Query(ctx, `SELECT window_start, event_type, count FROM popularity_windows
+		WHERE item_id = $1 AND window_start >= $2 AND window_start < $3 ORDER BY window_start, event_type`, item, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("item trend: %w", err)
+	}
+	defer rows.Close()
+	var out []TrendPoint
+	for rows.Next() {
+		var ws time.Time
+		var typ string
+		var n int64
+		if err := rows.Scan(&ws, &typ, &n); err != nil {
+			return nil, fmt.Errorf("item trend: %w", err)
+		}
+		if len(out) == 0 || !out[len(out)-1].Start.Equal(ws) {
+			out = append(out, TrendPoint{Start: ws.UTC(), Counts: map[string]int64{}})
+		}
+		p := &out[len(out)-1]
+		p.Counts[typ] += n
+		p.Total += n
+	}
+	return out, rows.Err()
+}
+
+// CountryCount is the number of uploads from one country.
+type CountryCount struct {
+	Country string `json:"country"`
+	Count   int64  `json:"count"`
+}
+
+// UploadsByCountry returns upload counts per country, most first.
+func (r *Reader) UploadsByCountry(ctx context.Context) ([]CountryCount, error) {
+	rows, err := r.pool.Query(ctx, `SELECT country, count FROM upload_countries ORDER BY count DESC, country`)
+	if err != nil {
+		return nil, fmt.Errorf("uploads by country: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[CountryCount])
+}
+
+// Stats summarizes ingestion for operators.
+type Stats struct {
+	Landed       int64            `json:"landed_events"`
+	DeadLetters  map[string]int64 `json:"dead_letters_by_reason"`
+	StreamEvents int64            `json:"stream_events"`
+	LateEvents   int64            `json:"late_events"`
+}
+
+// Stats returns ingestion counters.
+func (r *Reader) Stats(ctx context.Context) (Stats, error) {
+	st := Stats{DeadLetters: map[string]int64{}}
+	err := r.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM raw_events),
+		(SELECT coalesce(sum(events), 0)::bigint FROM stream_stats), (SELECT coalesce(sum(late), 0)::bigint FROM stream_stats)`).
+		Scan(&st.Landed, &st.StreamEvents, &st.LateEvents)
+	if err != nil {
+		return st, fmt.Errorf("ingest stats: %w", err)
+	}
+	rows, err := r.pool.Query(ctx, `SELECT reason, count(*) FROM dead_letters GROUP BY reason`)
+	if err != nil {
+		return st, fmt.Errorf("dead letter stats: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var reason string
+		var n int64
+		if err := rows.Scan(&reason, &n); err != nil {
+			return st, fmt.Errorf("dead letter stats: %w", err)
+		}
+		st.DeadLetters[reason] = n
+	}
+	return st, rows.Err()
+}
