@@ -27,6 +27,8 @@ type Activities struct {
 	Logger   *slog.Logger
 	Identity string            // worker identity, reported in shard results
 	Fetcher  *scrapers.Fetcher // polite HTTP fetcher shared by this worker's scrape activities
+	// KafkaBrokers are where user-activity events are consumed from.
+	KafkaBrokers []string
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
 }

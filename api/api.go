@@ -28,10 +28,12 @@ type ItemReader interface {
 
 // Deps are everything the API needs.
 type Deps struct {
-	Items  ItemReader
-	Index  *serving.Holder
-	Ready  func(ctx context.Context) error // checks the databases; nil means always ready
-	Static fs.FS                           // the web app; nil serves none
+	Items ItemReader
+	Index *serving.Holder
+	// Activity serves trends, the uploads map and ingestion stats; nil leaves them out.
+	Activity ActivityReader
+	Ready    func(ctx context.Context) error // checks the databases; nil means always ready
+	Static   fs.FS                           // the web app; nil serves none
 	// TemporalUIURL is shown in the web app's footer; empty hides the link.
 	TemporalUIURL string
 	Logger        *slog.Logger
@@ -53,6 +55,9 @@ func New(d Deps) http.Handler {
 	r.GET("/healthz", h.health)
 	r.GET("/api/search", h.search)
 	r.GET("/api/config", h.config)
+	if d.Activity != nil {
+		h.registerActivity(r)
+	}
 	var files http.Handler
 	if d.Static != nil {
 		files = http.FileServer(http.FS(d.Static))

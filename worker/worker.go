@@ -44,5 +44,7 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.CatalogPipeline, workflow.RegisterOptions{Name: workflows.CatalogPipelineName})
 	r.RegisterWorkflowWithOptions(workflows.ScrapeCatalog, workflow.RegisterOptions{Name: workflows.ScrapeCatalogName})
+	r.RegisterWorkflowWithOptions(workflows.IngestEvents, workflow.RegisterOptions{Name: workflows.IngestEventsName})
+	r.RegisterWorkflowWithOptions(workflows.LandEvents, workflow.RegisterOptions{Name: workflows.LandEventsName})
 	r.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }

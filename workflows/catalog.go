@@ -192,6 +192,8 @@ func Inputs() map[string]func() any {
 	return map[string]func() any{
 		CatalogPipelineName: func() any { return &CatalogPipelineInput{} },
 		ScrapeCatalogName:   func() any { return &ScrapeCatalogInput{} },
+		IngestEventsName:    func() any { return &IngestEventsInput{} },
+		LandEventsName:      func() any { return &LandEventsInput{} },
 	}
 }
 

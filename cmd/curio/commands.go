@@ -22,6 +22,7 @@ import (
 	"github.com/curiodata/curio/frontend"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/devstack"
+	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/serving"
 	"github.com/curiodata/curio/internal/storage/mysql"
@@ -72,10 +73,35 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 				return
 			}
 			logger.Info("catalog pipeline finished", "version", res.Version, "docs", res.Docs, "shards", res.Shards, "shards_by_worker", res.ShardsByWorker)
+			if cfg.EventRate > 0 {
+				runDevGenerator(ctx, cfg, stack, logger)
+			}
 		}()
+	}
+	if _, err := stack.StartIngest(ctx, workflows.IngestEventsInput{}); err != nil {
+		logger.Error("could not start event ingestion", "err", err)
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// runDevGenerator keeps the demo alive with a gentle stream of simulated user events.
+func runDevGenerator(ctx context.Context, cfg config.Config, stack *devstack.Stack, logger *slog.Logger) {
+	g, err := newGenerator(ctx, stack.PG, 500, uint64(time.Now().UnixNano()))
+	if err != nil {
+		logger.Warn("event generator not started", "err", err)
+		return
+	}
+	p, err := ingest.NewProducer(stack.KafkaBrokers, "curio-dev-generator")
+	if err != nil {
+		logger.Warn("event generator not started", "err", err)
+		return
+	}
+	defer p.Close()
+	logger.Info("simulating user activity", "events_per_second", cfg.EventRate)
+	if _, err := ingest.Generate(ctx, p, g, ingest.GenerateOptions{Rate: cfg.EventRate}); err != nil {
+		logger.Warn("event generator stopped", "err", err)
+	}
 }
 
 // redact hides the password in a URL-style (postgres://u:p@h/db) or go-sql-driver style
@@ -193,7 +219,8 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if err != nil {
 		return err
 	}
-	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher}
+	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
+		KafkaBrokers: e.KafkaBrokers}
 	if len(e.KafkaBrokers) > 0 {
 		n, err := kafka.NewNotifier(e.KafkaBrokers)
 		if err != nil {
@@ -235,7 +262,7 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{Handler: api.New(api.Deps{
-		Items: my, Index: holder, Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
+		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
 		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -22,11 +22,13 @@ Usage:
   curio worker [--identity NAME]     run one worker on the shared task queue
   curio api                          run the API and web app
   curio run WORKFLOW [JSON] [--id ID] [--no-wait]
-                                     start a workflow (CatalogPipeline, ScrapeCatalog) and wait for its result
+                                     start a workflow (CatalogPipeline, ScrapeCatalog, IngestEvents, LandEvents) and wait for its result
   curio import FORMAT FILE [FILE]    load a public dataset into the warehouse
                                      formats: movies-csv, imdb-tsv (basics [ratings]), moma-artists, moma-artworks
   curio scrape parse --source imdb|artsy FILE
                                      parse a saved IMDb page or Artsy API response to JSON lines (no network)
+  curio events generate [--rate N] [--users U] [--duration D]
+                                     produce simulated user-activity events to Kafka
   curio migrate                      apply database migrations
   curio config                       print the configuration variables and their values
 
@@ -63,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, cfg, logger, args[1:], stdout)
 	case "import":
 		return cmdImport(ctx, cfg, logger, args[1:], stderr)
+	case "events":
+		return cmdEvents(ctx, cfg, logger, args[1:], stderr)
 	case "scrape":
 		return cmdScrape(args[1:], stdout)
 	case "migrate":

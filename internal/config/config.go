@@ -41,6 +41,7 @@ type Config struct {
 	WorkerSlots   int           // CURIO_WORKER_ACTIVITIES: concurrent activities per worker
 	ShutdownGrace time.Duration // CURIO_SHUTDOWN_GRACE
 
+	EventRate       float64       // CURIO_DEV_EVENT_RATE: simulated events per second in `curio dev` (0: none)
 	ScrapeUserAgent string        // CURIO_SCRAPE_USER_AGENT
 	ScrapeDelay     time.Duration // CURIO_SCRAPE_DELAY: minimum gap between requests to one host
 	ScrapeParallel  int           // CURIO_SCRAPE_PARALLELISM: concurrent requests per host
@@ -76,6 +77,7 @@ func Vars() []Var {
 		{"CURIO_LOG_FORMAT", "text", "text or json"},
 		{"CURIO_TEMPORAL_LOG_LEVEL", "warn", "log level of the embedded Temporal server"},
 		{"CURIO_SHUTDOWN_GRACE", "20s", "how long a stop waits for in-flight work"},
+		{"CURIO_DEV_EVENT_RATE", "5", "simulated user events per second `curio dev` produces (0 turns the generator off)"},
 		{"CURIO_SCRAPE_USER_AGENT", "CurioBot/1.0 (+https://github.com/curiodata/curio)", "User-Agent of the crawler"},
 		{"CURIO_SCRAPE_DELAY", "1s", "minimum gap between two requests to one host"},
 		{"CURIO_SCRAPE_PARALLELISM", "2", "concurrent requests per host"},
@@ -113,6 +115,15 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		return d
 	}
+	float := func(name string) func(string) float64 {
+		return func(v string) float64 {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				errs = append(errs, fmt.Sprintf("%s=%q: want a non-negative number", name, v))
+			}
+			return f
+		}
+	}("CURIO_DEV_EVENT_RATE")
 	boolean := func(name string) bool {
 		b, err := strconv.ParseBool(get(name))
 		if err != nil {
@@ -142,6 +153,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		LogFormat:         strings.ToLower(get("CURIO_LOG_FORMAT")),
 		TemporalLog:       strings.ToLower(get("CURIO_TEMPORAL_LOG_LEVEL")),
 		ShutdownGrace:     dur("CURIO_SHUTDOWN_GRACE"),
+		EventRate:         float(get("CURIO_DEV_EVENT_RATE")),
 		ScrapeUserAgent:   get("CURIO_SCRAPE_USER_AGENT"),
 		ScrapeDelay:       dur("CURIO_SCRAPE_DELAY"),
 		ScrapeParallel:    atoi("CURIO_SCRAPE_PARALLELISM"),

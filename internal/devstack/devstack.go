@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -24,6 +25,7 @@ import (
 	"github.com/curiodata/curio/api"
 	"github.com/curiodata/curio/frontend"
 	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/localdb"
 	"github.com/curiodata/curio/internal/serving"
@@ -111,7 +113,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 
 	s.KafkaBrokers = cfg.KafkaBrokers
 	if len(s.KafkaBrokers) == 0 {
-		k, err := kafka.StartEmbedded(cfg.KafkaAddr, filepath.Join(cfg.DataDir, "kafka"), 3)
+		k, err := kafka.StartEmbedded(cfg.KafkaAddr, filepath.Join(cfg.DataDir, "kafka"), 3, ingest.TopicEvents, ingest.TopicDeadLetters)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +168,8 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	var workers []sdkworker.Worker
 	for i := 1; i <= cfg.Workers; i++ {
 		id := fmt.Sprintf("curio-worker-%d@%s", i, host)
-		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher}
+		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
+			KafkaBrokers: s.KafkaBrokers}
 		w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("start worker %s: %w", id, err)
@@ -198,7 +201,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	}
 	srv := &http.Server{
 		Handler: api.New(api.Deps{
-			Items: s.MySQL, Index: s.Index, Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, Logger: logger,
+			Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()), Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, Logger: logger,
 			Ready: func(ctx context.Context) error { return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx)) },
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -222,6 +225,21 @@ func (s *Stack) RunCatalogPipeline(ctx context.Context, id string, in workflows.
 	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: s.Cfg.TaskQueue}, workflows.CatalogPipelineName, in)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", workflows.CatalogPipelineName, err)
+	}
+	return run, nil
+}
+
+// IngestWorkflowID is the id of the always-running IngestEvents supervisor.
+const IngestWorkflowID = "curio-ingest"
+
+// StartIngest starts the IngestEvents supervisor unless it is already running.
+func (s *Stack) StartIngest(ctx context.Context, in workflows.IngestEventsInput) (client.WorkflowRun, error) {
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: IngestWorkflowID, TaskQueue: s.Cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.IngestEventsName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", workflows.IngestEventsName, err)
 	}
 	return run, nil
 }

@@ -12,12 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/events"
+	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/testdb"
 	"github.com/curiodata/curio/internal/testsite"
@@ -214,6 +217,73 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatalf("scraped title not served: %+v", sr)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+
+	// Events: the supervised consumers land them exactly once and keep popularity windows.
+	if _, err := stack.StartIngest(ctx, workflows.IngestEventsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	prod, err := ingest.NewProducer(stack.KafkaBrokers, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	now := time.Now().UTC()
+	evs := []events.Event{
+		{ID: "e2e-1", Type: events.TypeView, UserID: "u1", Time: now, ItemID: movie.ID, ItemType: "movie"},
+		{ID: "e2e-2", Type: events.TypeView, UserID: "u2", Time: now, ItemID: movie.ID, ItemType: "movie"},
+		{ID: "e2e-3", Type: events.TypeUpload, UserID: "u3", Time: now, ItemID: movie.ID, ItemType: "movie", Country: "FR"},
+	}
+	if err := ingest.Send(prod, ingest.TopicEvents, evs); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: ingest.TopicEvents, Value: sarama.StringEncoder("{not json")}); err != nil {
+		t.Fatal(err)
+	}
+	var stats struct {
+		Landed      int64            `json:"landed_events"`
+		DeadLetters map[string]int64 `json:"dead_letters_by_reason"`
+		Stream      int64            `json:"stream_events"`
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for stats.Landed < 3 || stats.Stream < 3 || stats.DeadLetters["malformed_json"] < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("events not ingested: %+v", stats)
+		}
+		time.Sleep(200 * time.Millisecond)
+		getJSON(t, stack.APIURL+"/api/ingest/stats", http.StatusOK, &stats)
+	}
+	var trending struct {
+		Items []struct {
+			ID    string
+			Count int64
+		}
+	}
+	getJSON(t, stack.APIURL+"/api/trending?type=movie&window=10m", http.StatusOK, &trending)
+	if len(trending.Items) == 0 || trending.Items[0].ID != movie.ID || trending.Items[0].Count != 3 {
+		t.Errorf("trending = %+v", trending)
+	}
+	var trend struct{ Points []struct{ Total int64 } }
+	getJSON(t, stack.APIURL+"/api/items/"+movie.ID+"/trend", http.StatusOK, &trend)
+	if len(trend.Points) != 1 || trend.Points[0].Total != 3 {
+		t.Errorf("trend = %+v", trend)
+	}
+	var uploads struct{ Countries []struct{ Country string } }
+	getJSON(t, stack.APIURL+"/api/uploads/map", http.StatusOK, &uploads)
+	if len(uploads.Countries) != 1 || uploads.Countries[0].Country != "FR" {
+		t.Errorf("uploads = %+v", uploads)
+	}
+	getJSON(t, stack.APIURL+"/api/trending?window=forever", http.StatusBadRequest, nil)
+	getJSON(t, stack.APIURL+"/api/items/x/trend?from=yesterday", http.StatusBadRequest, nil)
+	// The current hour's partition is recorded as an asset (grace 0: the test does not wait).
+	lr, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-land", TaskQueue: cfg.TaskQueue},
+		workflows.LandEventsName, workflows.LandEventsInput{Hour: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hr activities.HourResult
+	if err := lr.Get(ctx, &hr); err != nil {
+		t.Fatal(err)
 	}
 
 	// Restart on the same data dir: Temporal history is persisted in SQLite.

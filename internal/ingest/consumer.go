@@ -266,3 +266,23 @@ func Offsets(ctx context.Context, pool *pgxpool.Pool, group, topic string) (map[
 	}
 	return out, rows.Err()
 }
+
+// HighWater returns the next offset Kafka will assign in each partition of topic.
+func HighWater(brokers []string, topic string) (map[int32]int64, error) {
+	c, err := sarama.NewClient(brokers, kafka.Config("curio-highwater"))
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	defer c.Close()
+	parts, err := c.Partitions(topic)
+	if err != nil {
+		return nil, fmt.Errorf("partitions of %s: %w", topic, err)
+	}
+	out := make(map[int32]int64, len(parts))
+	for _, p := range parts {
+		if out[p], err = c.GetOffset(topic, p, sarama.OffsetNewest); err != nil {
+			return nil, fmt.Errorf("high water of %s/%d: %w", topic, p, err)
+		}
+	}
+	return out, nil
+}

@@ -315,3 +315,36 @@ func TestLateEventsCountedNotDropped(t *testing.T) {
 		t.Errorf("first window %d (want 3: e1, e2 and late e4), events %d (5), late %d (1)", first, seen, late)
 	}
 }
+
+func TestReaderQueries(t *testing.T) {
+	pool, _ := setup(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	_, err := pool.Exec(ctx, `INSERT INTO popularity_windows (window_start, item_id, event_type, count) VALUES
+		($1, 'a', 'view', 3), ($1, 'a', 'click', 1), ($2, 'a', 'view', 2), ($1, 'b', 'view', 4), ($3, 'c', 'view', 100);
+		INSERT INTO upload_countries VALUES ('FR', 2), ('US', 5)`, now.Add(-time.Minute), now.Add(-30*time.Second), now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(pool)
+	got, err := r.Trending(ctx, now, 5*time.Minute, nil, 10)
+	if err != nil || len(got) != 2 || got[0] != (ItemCount{"a", 6}) || got[1] != (ItemCount{"b", 4}) {
+		t.Errorf("trending all types = %+v, %v", got, err)
+	}
+	got, err = r.Trending(ctx, now, 5*time.Minute, []string{"click"}, 10)
+	if err != nil || len(got) != 1 || got[0] != (ItemCount{"a", 1}) {
+		t.Errorf("trending clicks = %+v, %v", got, err)
+	}
+	pts, err := r.ItemTrend(ctx, "a", now.Add(-time.Hour), now)
+	if err != nil || len(pts) != 2 || pts[0].Total != 4 || pts[0].Counts["click"] != 1 || pts[1].Total != 2 {
+		t.Errorf("trend = %+v, %v", pts, err)
+	}
+	cs, err := r.UploadsByCountry(ctx)
+	if err != nil || len(cs) != 2 || cs[0].Country != "US" {
+		t.Errorf("uploads = %+v, %v", cs, err)
+	}
+	st, err := r.Stats(ctx)
+	if err != nil || st.Landed != 0 || st.DeadLetters == nil {
+		t.Errorf("stats = %+v, %v", st, err)
+	}
+}

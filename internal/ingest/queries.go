@@ -24,6 +24,9 @@ type ItemCount struct {
 // Trending returns the items with the most events of the given types (all when empty) in
 // the windows that started within the last `window` before now, most first.
 func (r *Reader) Trending(ctx context.Context, now time.Time, window time.Duration, types []string, limit int) ([]ItemCount, error) {
+	if types == nil {
+		types = []string{} // NULL would make the filter below NULL, matching nothing
+	}
 	rows, err := r.pool.Query(ctx, `SELECT item_id, sum(count)::bigint AS n FROM popularity_windows
 		WHERE window_start >= $1 AND window_start <= $2 AND (cardinality($3::text[]) = 0 OR event_type = ANY($3))
 		GROUP BY item_id ORDER BY n DESC, item_id LIMIT $4`, now.Add(-window), now, types, limit)

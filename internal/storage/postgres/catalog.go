@@ -285,3 +285,23 @@ func (s *Store) GetRun(ctx context.Context, workflowID, runID string) (Run, erro
 	r.Details = []byte(details)
 	return r, nil
 }
+
+// ItemRef is a catalog item as the event generator needs it.
+type ItemRef struct {
+	ID, Type   string
+	Categories []string // genres of a movie; classification and medium of an artwork
+}
+
+// ItemRefs returns up to limit items of the catalog, movies and artworks alike.
+func (s *Store) ItemRefs(ctx context.Context, limit int) ([]ItemRef, error) {
+	rows, err := s.pool.Query(ctx, `(SELECT id, 'movie', genres FROM movies ORDER BY votes DESC, id LIMIT $1)
+		UNION ALL (SELECT id, 'artwork', array_remove(ARRAY[classification, medium], '') FROM artworks ORDER BY id LIMIT $1)`, limit/2+1)
+	if err != nil {
+		return nil, fmt.Errorf("item refs: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ItemRef, error) {
+		var it ItemRef
+		err := r.Scan(&it.ID, &it.Type, &it.Categories)
+		return it, err
+	})
+}

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/curiodata/curio/internal/events"
+	"github.com/curiodata/curio/internal/ingest"
+)
+
+// ActivityReader answers questions about user activity (PostgreSQL in production).
+type ActivityReader interface {
+	Trending(ctx context.Context, now time.Time, window time.Duration, types []string, limit int) ([]ingest.ItemCount, error)
+	ItemTrend(ctx context.Context, item string, from, to time.Time) ([]ingest.TrendPoint, error)
+	UploadsByCountry(ctx context.Context) ([]ingest.CountryCount, error)
+	Stats(ctx context.Context) (ingest.Stats, error)
+}
+
+// MaxTrendSpan bounds /api/items/:id/trend: 24 hours of 5-second windows.
+const MaxTrendSpan = 24 * time.Hour
+
+func (h *handlers) registerActivity(r *gin.Engine) {
+	r.GET("/api/trending", h.trending)
+	r.GET("/api/items/:id/trend", h.itemTrend)
+	r.GET("/api/uploads/map", h.uploadsMap)
+	r.GET("/api/ingest/stats", h.ingestStats)
+}
+
+// TrendingItem is one entry of GET /api/trending.
+type TrendingItem struct {
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Year     int    `json:"year,omitempty"`
+	Subtitle string `json:"subtitle,omitempty"`
+	Count    int64  `json:"count"`
+}
+
+func (h *handlers) trending(c *gin.Context) {
+	window := 5 * time.Minute
+	if w := c.Query("window"); w != "" {
+		d, err := time.ParseDuration(w)
+		if err != nil || d < 5*time.Second || d > 7*24*time.Hour {
+			h.fail(c, badRequest{"window must be a duration from 5s to 168h, like 5m or 1h, got " + strconv.Quote(w)})
+			return
+		}
+		window = d
+	}
+	typ := c.Query("type")
+	if typ != "" && typ != "movie" && typ != "artwork" {
+		h.fail(c, badRequest{"type must be movie or artwork, got " + strconv.Quote(typ)})
+		return
+	}
+	limit := 10
+	if l := c.Query("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 100 {
+			h.fail(c, badRequest{"limit must be an integer from 1 to 100, got " + strconv.Quote(l)})
+			return
+		}
+		limit = n
+	}
+	var evTypes []string
+	if e := c.Query("event"); e != "" {
+		if !events.Type(e).Valid() {
+			h.fail(c, badRequest{"event must be one of view, collect, upload, search, purchase, click, got " + strconv.Quote(e)})
+			return
+		}
+		evTypes = []string{e}
+	}
+	// Over-fetch when filtering by type: the windows do not know item types, MySQL does.
+	fetch := limit
+	if typ != "" {
+		fetch = limit * 5
+	}
+	counts, err := h.d.Activity.Trending(c.Request.Context(), time.Now(), window, evTypes, fetch)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ids := make([]string, len(counts))
+	for i, ic := range counts {
+		ids[i] = ic.ItemID
+	}
+	items, err := h.d.Items.ItemsByID(c.Request.Context(), ids)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := make([]TrendingItem, 0, limit)
+	for _, ic := range counts {
+		it, ok := items[ic.ItemID]
+		if !ok || (typ != "" && it.Type != typ) {
+			continue
+		}
+		out = append(out, TrendingItem{ID: it.ID, Type: it.Type, Title: it.Title, Year: it.Year, Subtitle: it.Subtitle, Count: ic.Count})
+		if len(out) == limit {
+			break
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"window": window.String(), "items": out})
+}
+
+func (h *handlers) itemTrend(c *gin.Context) {
+	now := time.Now().UTC()
+	from, to := now.Add(-15*time.Minute), now
+	parse := func(name string, def time.Time) (time.Time, error) {
+		v := c.Query(name)
+		if v == "" {
+			return def, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return t, badRequest{name + " must be an RFC 3339 time like 2026-11-23T10:00:00Z, got " + strconv.Quote(v)}
+		}
+		return t, nil
+	}
+	var err error
+	if from, err = parse("from", from); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if to, err = parse("to", to); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if !to.After(from) || to.Sub(from) > MaxTrendSpan {
+		h.fail(c, badRequest{"to must be after from, at most 24h later"})
+		return
+	}
+	id := c.Param("id")
+	points, err := h.d.Activity.ItemTrend(c.Request.Context(), id, from, to)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if points == nil {
+		points = []ingest.TrendPoint{}
+	}
+	c.JSON(http.StatusOK, gin.H{"item_id": id, "window_seconds": int(ingest.Window.Seconds()), "from": from, "to": to, "points": points})
+}
+
+func (h *handlers) uploadsMap(c *gin.Context) {
+	cs, err := h.d.Activity.UploadsByCountry(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if cs == nil {
+		cs = []ingest.CountryCount{}
+	}
+	c.JSON(http.StatusOK, gin.H{"countries": cs})
+}
+
+func (h *handlers) ingestStats(c *gin.Context) {
+	st, err := h.d.Activity.Stats(c.Request.Context())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
