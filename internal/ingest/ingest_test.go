@@ -321,9 +321,12 @@ func TestReaderQueries(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	_, err := pool.Exec(ctx, `INSERT INTO popularity_windows (window_start, item_id, event_type, count) VALUES
-		($1, 'a', 'view', 3), ($1, 'a', 'click', 1), ($2, 'a', 'view', 2), ($1, 'b', 'view', 4), ($3, 'c', 'view', 100);
-		INSERT INTO upload_countries VALUES ('FR', 2), ('US', 5)`, now.Add(-time.Minute), now.Add(-30*time.Second), now.Add(-time.Hour))
+		($1, 'a', 'view', 3), ($1, 'a', 'click', 1), ($2, 'a', 'view', 2), ($1, 'b', 'view', 4), ($3, 'c', 'view', 100)`,
+		now.Add(-time.Minute), now.Add(-30*time.Second), now.Add(-time.Hour))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO upload_countries VALUES ('FR', 2), ('US', 5)`); err != nil {
 		t.Fatal(err)
 	}
 	r := NewReader(pool)
