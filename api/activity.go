@@ -18,6 +18,7 @@ type ActivityReader interface {
 	ItemTrend(ctx context.Context, item string, from, to time.Time) ([]ingest.TrendPoint, error)
 	UploadsByCountry(ctx context.Context) ([]ingest.CountryCount, error)
 	Stats(ctx context.Context) (ingest.Stats, error)
+	UploadsDaily(ctx context.Context, from, to time.Time) ([]ingest.DayCount, error)
 }
 
 // MaxTrendSpan bounds /api/items/:id/trend: 24 hours of 5-second windows.
@@ -27,6 +28,7 @@ func (h *handlers) registerActivity(r *gin.Engine) {
 	r.GET("/api/trending", h.trending)
 	r.GET("/api/items/:id/trend", h.itemTrend)
 	r.GET("/api/uploads/map", h.uploadsMap)
+	r.GET("/api/uploads/daily", h.uploadsDaily)
 	r.GET("/api/ingest/stats", h.ingestStats)
 }
 
@@ -55,14 +57,10 @@ func (h *handlers) trending(c *gin.Context) {
 		h.fail(c, badRequest{"type must be movie or artwork, got " + strconv.Quote(typ)})
 		return
 	}
-	limit := 10
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > 100 {
-			h.fail(c, badRequest{"limit must be an integer from 1 to 100, got " + strconv.Quote(l)})
-			return
-		}
-		limit = n
+	limit, err := intQuery(c, "limit", 1, 100, 10)
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
 	var evTypes []string
 	if e := c.Query("event"); e != "" {
@@ -154,6 +152,37 @@ func (h *handlers) uploadsMap(c *gin.Context) {
 		cs = []ingest.CountryCount{}
 	}
 	c.JSON(http.StatusOK, gin.H{"countries": cs})
+}
+
+func (h *handlers) uploadsDaily(c *gin.Context) {
+	to := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	from := to.Add(-30 * 24 * time.Hour)
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := c.Query(p.name); v != "" {
+			t, err := time.Parse("2006-01-02", v)
+			if err != nil {
+				h.fail(c, badRequest{p.name + " must be a date like 2026-11-23, got " + strconv.Quote(v)})
+				return
+			}
+			*p.t = t
+		}
+	}
+	if !to.After(from) || to.Sub(from) > 366*24*time.Hour {
+		h.fail(c, badRequest{"to must be after from, at most a year later"})
+		return
+	}
+	days, err := h.d.Activity.UploadsDaily(c.Request.Context(), from, to)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if days == nil {
+		days = []ingest.DayCount{}
+	}
+	c.JSON(http.StatusOK, gin.H{"from": from.Format("2006-01-02"), "to": to.Format("2006-01-02"), "days": days})
 }
 
 func (h *handlers) ingestStats(c *gin.Context) {

@@ -32,8 +32,10 @@ type Deps struct {
 	Index *serving.Holder
 	// Activity serves trends, the uploads map and ingestion stats; nil leaves them out.
 	Activity ActivityReader
-	Ready    func(ctx context.Context) error // checks the databases; nil means always ready
-	Static   fs.FS                           // the web app; nil serves none
+	// Models serves published batch outputs (similar items, top pages, ads); nil leaves them out.
+	Models ModelReader
+	Ready  func(ctx context.Context) error // checks the databases; nil means always ready
+	Static fs.FS                           // the web app; nil serves none
 	// TemporalUIURL is shown in the web app's footer; empty hides the link.
 	TemporalUIURL string
 	Logger        *slog.Logger
@@ -57,6 +59,9 @@ func New(d Deps) http.Handler {
 	r.GET("/api/config", h.config)
 	if d.Activity != nil {
 		h.registerActivity(r)
+	}
+	if d.Models != nil {
+		h.registerModels(r)
 	}
 	var files http.Handler
 	if d.Static != nil {
@@ -155,25 +160,27 @@ func parseSearch(c *gin.Context) (search.Query, error) {
 		}
 		q.Type = t
 	}
-	intParam := func(name string, lo, hi, def int) (int, error) {
-		s := c.Query(name)
-		if s == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < lo || n > hi {
-			return 0, badRequest{name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + ", got " + strconv.Quote(s)}
-		}
-		return n, nil
-	}
 	var err error
-	if q.Limit, err = intParam("limit", 1, MaxLimit, 10); err != nil {
+	if q.Limit, err = intQuery(c, "limit", 1, MaxLimit, 10); err != nil {
 		return q, err
 	}
-	if q.Offset, err = intParam("offset", 0, MaxOffset, 0); err != nil {
+	if q.Offset, err = intQuery(c, "offset", 0, MaxOffset, 0); err != nil {
 		return q, err
 	}
 	return q, nil
+}
+
+// intQuery reads an optional integer query parameter within [lo, hi].
+func intQuery(c *gin.Context, name string, lo, hi, def int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		return 0, badRequest{name + " must be an integer from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi) + ", got " + strconv.Quote(s)}
+	}
+	return n, nil
 }
 
 func (h *handlers) search(c *gin.Context) {

@@ -46,5 +46,12 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.ScrapeCatalog, workflow.RegisterOptions{Name: workflows.ScrapeCatalogName})
 	r.RegisterWorkflowWithOptions(workflows.IngestEvents, workflow.RegisterOptions{Name: workflows.IngestEventsName})
 	r.RegisterWorkflowWithOptions(workflows.LandEvents, workflow.RegisterOptions{Name: workflows.LandEventsName})
+	for name, wf := range map[string]any{
+		workflows.BuildSimilarityName: workflows.BuildSimilarity, workflows.AggregateUploadsName: workflows.AggregateUploads,
+		workflows.ClickstreamPageRankName: workflows.ClickstreamPageRank, workflows.TargetAdsName: workflows.TargetAds,
+		workflows.RunShardsName: workflows.RunShards, workflows.NoopBatchName: workflows.NoopBatch,
+	} {
+		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
+	}
 	r.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }

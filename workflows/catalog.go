@@ -157,20 +157,37 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 func fanOut(ctx, actx workflow.Context, plan activities.IndexPlan, maxParallel int, progress *Progress) ([]activities.ShardResult, error) {
 	var a *activities.Activities
 	results := make([]activities.ShardResult, plan.Shards)
+	err := boundedFanOut(ctx, plan.Shards, maxParallel,
+		func(shard int) workflow.Future {
+			return workflow.ExecuteActivity(actx, a.BuildIndexShard, activities.ShardInput{Version: plan.Version, Shard: shard, Shards: plan.Shards})
+		},
+		func(shard int, f workflow.Future) error {
+			if err := f.Get(ctx, &results[shard]); err != nil {
+				return fmt.Errorf("shard %d: %w", shard, err)
+			}
+			progress.ShardsDone++
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("build index %s: %w", plan.Version, err)
+	}
+	return results, nil
+}
+
+// boundedFanOut starts n futures with at most maxParallel in flight, handing each to done
+// as it completes. After the first failure no new future starts; in-flight ones finish.
+func boundedFanOut(ctx workflow.Context, n, maxParallel int, start func(i int) workflow.Future, done func(i int, f workflow.Future) error) error {
 	sel := workflow.NewSelector(ctx)
 	var errs []error
 	next, inFlight := 0, 0
-	for next < plan.Shards || inFlight > 0 {
-		for next < plan.Shards && inFlight < maxParallel && len(errs) == 0 {
-			shard := next
-			f := workflow.ExecuteActivity(actx, a.BuildIndexShard, activities.ShardInput{Version: plan.Version, Shard: shard, Shards: plan.Shards})
-			sel.AddFuture(f, func(f workflow.Future) {
+	for next < n || inFlight > 0 {
+		for next < n && inFlight < maxParallel && len(errs) == 0 {
+			i := next
+			sel.AddFuture(start(i), func(f workflow.Future) {
 				inFlight--
-				if err := f.Get(ctx, &results[shard]); err != nil {
-					errs = append(errs, fmt.Errorf("shard %d: %w", shard, err))
-					return
+				if err := done(i, f); err != nil {
+					errs = append(errs, err)
 				}
-				progress.ShardsDone++
 			})
 			next++
 			inFlight++
@@ -180,20 +197,22 @@ func fanOut(ctx, actx workflow.Context, plan activities.IndexPlan, maxParallel i
 		}
 		sel.Select(ctx)
 	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("build index %s: %w", plan.Version, errors.Join(errs...))
-	}
-	return results, nil
+	return errors.Join(errs...)
 }
 
 // Inputs maps every workflow a user can start by name to a constructor of its input, so
 // the CLI can validate JSON input before starting a run.
 func Inputs() map[string]func() any {
 	return map[string]func() any{
-		CatalogPipelineName: func() any { return &CatalogPipelineInput{} },
-		ScrapeCatalogName:   func() any { return &ScrapeCatalogInput{} },
-		IngestEventsName:    func() any { return &IngestEventsInput{} },
-		LandEventsName:      func() any { return &LandEventsInput{} },
+		CatalogPipelineName:     func() any { return &CatalogPipelineInput{} },
+		ScrapeCatalogName:       func() any { return &ScrapeCatalogInput{} },
+		IngestEventsName:        func() any { return &IngestEventsInput{} },
+		LandEventsName:          func() any { return &LandEventsInput{} },
+		BuildSimilarityName:     func() any { return &BuildSimilarityInput{} },
+		AggregateUploadsName:    func() any { return &HourlyInput{} },
+		ClickstreamPageRankName: func() any { return &HourlyInput{} },
+		TargetAdsName:           func() any { return &TargetAdsInput{} },
+		NoopBatchName:           func() any { return &BatchOptions{} },
 	}
 }
 

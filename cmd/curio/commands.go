@@ -262,7 +262,7 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{Handler: api.New(api.Deps{
-		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
+		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Models: my, Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
 		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -115,15 +115,13 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		}
 		return d
 	}
-	float := func(name string) func(string) float64 {
-		return func(v string) float64 {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 {
-				errs = append(errs, fmt.Sprintf("%s=%q: want a non-negative number", name, v))
-			}
-			return f
+	float := func(name string) float64 {
+		f, err := strconv.ParseFloat(get(name), 64)
+		if err != nil || f < 0 {
+			errs = append(errs, fmt.Sprintf("%s=%q: want a non-negative number", name, get(name)))
 		}
-	}("CURIO_DEV_EVENT_RATE")
+		return f
+	}
 	boolean := func(name string) bool {
 		b, err := strconv.ParseBool(get(name))
 		if err != nil {
@@ -153,7 +151,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		LogFormat:         strings.ToLower(get("CURIO_LOG_FORMAT")),
 		TemporalLog:       strings.ToLower(get("CURIO_TEMPORAL_LOG_LEVEL")),
 		ShutdownGrace:     dur("CURIO_SHUTDOWN_GRACE"),
-		EventRate:         float(get("CURIO_DEV_EVENT_RATE")),
+		EventRate:         float("CURIO_DEV_EVENT_RATE"),
 		ScrapeUserAgent:   get("CURIO_SCRAPE_USER_AGENT"),
 		ScrapeDelay:       dur("CURIO_SCRAPE_DELAY"),
 		ScrapeParallel:    atoi("CURIO_SCRAPE_PARALLELISM"),

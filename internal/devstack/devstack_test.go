@@ -286,6 +286,41 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Batch jobs fan out over the workers and publish for the API.
+	runJob := func(name string, in any) workflows.BatchResult {
+		t.Helper()
+		r, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-" + name, TaskQueue: cfg.TaskQueue}, name, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res workflows.BatchResult
+		if err := r.Get(ctx, &res); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return res
+	}
+	sim := runJob(workflows.BuildSimilarityName, workflows.BuildSimilarityInput{BatchOptions: workflows.BatchOptions{Shards: 4}})
+	if sim.Items != int(counts.Movies+counts.Artworks)+4 || sim.Publish == nil { // + the 4 scraped titles
+		t.Errorf("similarity %+v", sim)
+	}
+	var similarRes struct {
+		Similar []struct{ ID, Type string }
+	}
+	getJSON(t, stack.APIURL+"/api/movies/"+movie.ID+"/similar", http.StatusOK, &similarRes)
+	if len(similarRes.Similar) == 0 || similarRes.Similar[0].Type != "movie" || similarRes.Similar[0].ID == movie.ID {
+		t.Errorf("similar = %+v", similarRes)
+	}
+	getJSON(t, stack.APIURL+"/api/artworks/"+movie.ID+"/similar", http.StatusNotFound, nil)
+	up := runJob(workflows.AggregateUploadsName, workflows.HourlyInput{})
+	if up.Shards != 1 || up.Items != 1 {
+		t.Errorf("uploads job %+v", up)
+	}
+	var daily struct{ Days []struct{ Country string } }
+	getJSON(t, stack.APIURL+"/api/uploads/daily", http.StatusOK, &daily)
+	if len(daily.Days) != 1 || daily.Days[0].Country != "FR" {
+		t.Errorf("uploads daily %+v", daily)
+	}
+
 	// Restart on the same data dir: Temporal history is persisted in SQLite.
 	stack.Close()
 	stack, err = Start(ctx, cfg, logger, Options{NoUI: true})

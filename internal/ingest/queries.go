@@ -116,3 +116,20 @@ func (r *Reader) Stats(ctx context.Context) (Stats, error) {
 	}
 	return st, rows.Err()
 }
+
+// DayCount is the uploads from one country on one day (AggregateUploads' output).
+type DayCount struct {
+	Day     string `json:"day"` // YYYY-MM-DD, UTC
+	Country string `json:"country"`
+	Count   int64  `json:"count"`
+}
+
+// UploadsDaily sums upload_hourly by UTC day and country for days in [from, to).
+func (r *Reader) UploadsDaily(ctx context.Context, from, to time.Time) ([]DayCount, error) {
+	rows, err := r.pool.Query(ctx, `SELECT to_char(date_trunc('day', hour AT TIME ZONE 'UTC'), 'YYYY-MM-DD'), country, sum(count)::bigint
+		FROM upload_hourly WHERE hour >= $1 AND hour < $2 GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("uploads daily: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DayCount])
+}

@@ -77,7 +77,7 @@ func Start(opts Options) (*Server, error) {
 		ConnectAttributes: map[string]string{},
 		DatabaseName:      opts.DatabaseFile,
 	}
-	if opts.DatabaseFile == "" {
+	if opts.DatabaseFile == "" { // the plugin creates the schema of an in-memory database itself
 		sqlCfg.ConnectAttributes["mode"] = "memory"
 		sqlCfg.ConnectAttributes["cache"] = "shared"
 		sqlCfg.DatabaseName = fmt.Sprintf("curio-%d", time.Now().UnixNano())
@@ -92,11 +92,6 @@ func Start(opts Options) (*Server, error) {
 			if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 				return nil, fmt.Errorf("temporal sqlite schema: %w", err)
 			}
-		}
-	}
-	if opts.DatabaseFile == "" {
-		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
-			return nil, fmt.Errorf("temporal sqlite schema: %w", err)
 		}
 	}
 

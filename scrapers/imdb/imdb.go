@@ -1,91 +1,84 @@
-// Package imdb parses IMDb title and search pages. Parsing is pure (bytes in, records
-// out) and tolerant: every layout IMDb has served is read (JSON-LD first, then
-// __NEXT_DATA__, then the pre-2018 itemprop markup), a missing field stays empty, and only
-// a page that is not a title page at all is an error.
+// Package imdb parses IMDb title and search (find) pages into Curio records.
+//
+// Parsing is pure (bytes in, values out: no network, no files) and tolerant. A title
+// page is read through every layout IMDb has served, in this order: JSON-LD
+// (<script type="application/ld+json">), the Next.js __NEXT_DATA__ blob, and the
+// pre-2018 schema.org itemprop markup; each field is taken from the first layout that
+// has it, and the page's <title>, canonical link and og: tags fill in what is still
+// missing. A field the page does not carry stays empty (nil for pointer fields); only a
+// page that is not an IMDb title page at all is an error. HTML entities are decoded
+// everywhere, including inside JSON-LD strings, where IMDb sometimes escapes them twice.
 package imdb
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"regexp"
-	"strconv"
+	"slices"
 	"strings"
-
-	"github.com/PuerkitoBio/goquery"
 
 	"github.com/curiodata/curio/internal/domain"
 )
 
+// Source is the domain.Movie Source of records parsed from scraped IMDb pages.
+const Source = "imdb-scrape"
+
+// Layout names reported in Title.Layout.
+const (
+	LayoutJSONLD   = "json-ld"   // <script type="application/ld+json">
+	LayoutNextData = "next-data" // <script id="__NEXT_DATA__">
+	LayoutItemprop = "itemprop"  // pre-2018 schema.org microdata
+	LayoutMeta     = "meta"      // only <title>/og:title and a canonical or og:url link
+)
+
+// ErrNotTitlePage is wrapped by every ParseTitle error: the page is not an IMDb title page.
+var ErrNotTitlePage = errors.New("not an IMDb title page")
+
 // Title is a parsed IMDb title page. Pointer fields are nil when the page does not say.
 type Title struct {
-	IMDbID         string   `json:"imdb_id"`
-	Type           string   `json:"type"` // "movie" or "series"
+	IMDbID         string   `json:"imdb_id"` // tt0133093
+	Type           string   `json:"type"`    // "movie" or "series" (TVSeries, TVMiniSeries → series; Movie, TVMovie, Short... → movie)
 	Title          string   `json:"title"`
 	Year           *int     `json:"year"`
 	Rating         *float64 `json:"rating"`
 	Votes          *int     `json:"votes"`
-	Genres         []string `json:"genres"`
-	Directors      []string `json:"directors"`
-	Cast           []string `json:"cast"`
+	Genres         []string `json:"genres"`    // never nil in JSON output: [] when none
+	Directors      []string `json:"directors"` // [] when none; a series' creators when it names no director
+	Cast           []string `json:"cast"`      // [] when none
 	RuntimeMinutes *int     `json:"runtime_minutes"`
 	Plot           string   `json:"plot"`
 	ContentRating  string   `json:"content_rating"`
-	Layout         string   `json:"-"` // the first layout that yielded the title: json-ld, next-data or itemprop
+	Layout         string   `json:"-"` // the first layout that yielded the title: json-ld, next-data, itemprop (or meta)
 }
 
-// ErrNotTitlePage is returned when a page carries no title markup of any known layout.
-var ErrNotTitlePage = errors.New("not an IMDb title page: no JSON-LD, __NEXT_DATA__ or itemprop title markup found")
-
-var idRe = regexp.MustCompile(`tt\d{5,10}`)
-
-// IDFromURL returns the title id in an IMDb URL or path, or "".
-func IDFromURL(u string) string {
-	if i := strings.Index(u, "/title/"); i >= 0 {
-		return idRe.FindString(u[i:])
-	}
-	return ""
-}
-
-// TitleURL is the URL of a title page under base (e.g. https://www.imdb.com).
-func TitleURL(base, id string) string { return strings.TrimRight(base, "/") + "/title/" + id + "/" }
-
-// ParseTitle parses a title page fetched from url (used for the id when the page lacks one).
-func ParseTitle(page []byte, url string) (Title, error) {
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(page))
-	if err != nil {
-		return Title{}, fmt.Errorf("parse html: %w", err)
-	}
-	var t Title
-	for _, layout := range []struct {
-		name string
-		fn   func(*goquery.Document, *Title) bool
-	}{{"json-ld", fromJSONLD}, {"next-data", fromNextData}, {"itemprop", fromItemprop}} {
-		if layout.fn(doc, &t) && t.Layout == "" {
-			t.Layout = layout.name
+// MarshalJSON writes t with empty lists as [] rather than null.
+func (t Title) MarshalJSON() ([]byte, error) {
+	type plain Title // no methods: no recursion
+	p := plain(t)
+	for _, s := range []*[]string{&p.Genres, &p.Directors, &p.Cast} {
+		if *s == nil {
+			*s = []string{}
 		}
 	}
-	if t.IMDbID == "" {
-		t.IMDbID = IDFromURL(url)
-	}
-	if t.Title == "" || t.Layout == "" {
-		return Title{}, ErrNotTitlePage
-	}
-	if t.Type == "" {
-		t.Type = "movie"
-	}
-	for _, s := range []*[]string{&t.Genres, &t.Directors, &t.Cast} {
-		*s = dedupe(*s)
-	}
-	return t, nil
+	return json.Marshal(p)
 }
 
-// Movie converts the title into the cleaned catalog type.
+// Movie converts the title into the cleaned catalog type; nil fields become zero values.
 func (t Title) Movie() domain.Movie {
-	m := domain.Movie{ID: t.IMDbID, Kind: t.Type, Title: t.Title, Genres: t.Genres, Directors: t.Directors, Cast: t.Cast,
-		Plot: t.Plot, ContentRating: t.ContentRating, Source: "imdb-scrape"}
+	m := domain.Movie{
+		ID:            t.IMDbID,
+		Kind:          "movie",
+		Title:         t.Title,
+		Genres:        slices.Clone(t.Genres),
+		Directors:     slices.Clone(t.Directors),
+		Cast:          slices.Clone(t.Cast),
+		Plot:          t.Plot,
+		ContentRating: t.ContentRating,
+		Source:        Source,
+	}
+	if t.Type == "series" {
+		m.Kind = "series"
+	}
 	if t.Year != nil {
 		m.Year = *t.Year
 	}
@@ -101,435 +94,222 @@ func (t Title) Movie() domain.Movie {
 	return m
 }
 
-// clean decodes HTML entities (twice: IMDb's JSON-LD sometimes double-escapes them) and
-// collapses whitespace.
-func clean(s string) string {
-	s = html.UnescapeString(html.UnescapeString(s))
-	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\u00a0", " ")), " ")
+// SearchResult is one title listed on an IMDb find or search page.
+type SearchResult struct {
+	IMDbID string `json:"imdb_id"`
+	Title  string `json:"title"`
+	Year   *int   `json:"year"`
+	Kind   string `json:"kind"` // "movie" or "series"
 }
 
-func dedupe(in []string) []string {
-	out := []string{}
-	seen := map[string]bool{}
-	for _, s := range in {
-		if s = clean(s); s != "" && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+// TitleURL returns the title page URL of id under base (e.g. https://www.imdb.com).
+func TitleURL(base, id string) string {
+	return strings.TrimRight(base, "/") + "/title/" + id + "/"
+}
+
+// IDFromURL returns the title id (tt0133093) in an IMDb title URL or path such as
+// https://www.imdb.com/title/tt0133093/?ref_=fn_al_tt_1, or in a bare id; "" if none.
+func IDFromURL(u string) string {
+	u = strings.TrimSpace(u)
+	if id, ok := leadingID(u); ok && len(id) == len(u) {
+		return id
+	}
+	const marker = "/title/"
+	for rest := u; ; {
+		i := strings.Index(rest, marker)
+		if i < 0 {
+			return ""
+		}
+		rest = rest[i+len(marker):]
+		if id, ok := leadingID(rest); ok {
+			if tail := rest[len(id):]; tail == "" || strings.IndexByte("/?#", tail[0]) >= 0 {
+				return id
+			}
 		}
 	}
-	return out
 }
 
-func setYear(t *Title, y int) {
-	if t.Year == nil && y >= 1870 && y <= 2100 {
-		t.Year = &y
+// leadingID returns the title id at the start of s: "tt" and 7 to 12 digits.
+func leadingID(s string) (string, bool) {
+	if !strings.HasPrefix(s, "tt") {
+		return "", false
+	}
+	n := 2
+	for n < len(s) && isDigit(s[n]) {
+		n++
+	}
+	if d := n - 2; d < 7 || d > 12 {
+		return "", false
+	}
+	return s[:n], true
+}
+
+// validID reports whether s is exactly a title id.
+func validID(s string) bool {
+	id, ok := leadingID(s)
+	return ok && len(id) == len(s)
+}
+
+// partial is what one layout found on a page.
+type partial struct {
+	Title
+	creators []string // Person creators: a series' directors when it names none
+	found    bool     // the layout is present and names the title (id or name)
+	problem  string   // why a present layout could not be read, for the error message
+}
+
+// ParseTitle parses an IMDb title page. url is where the page came from; its id is used
+// when the page itself names none. The error, which wraps ErrNotTitlePage, says why the
+// page is not a title page: no title markup in any layout, no title id, or no title name.
+func ParseTitle(page []byte, url string) (Title, error) {
+	s := scanPage(page)
+	var (
+		t        Title
+		creators []string
+		problems []string
+	)
+	layouts := []struct {
+		name string
+		read func() partial
+	}{
+		{LayoutJSONLD, func() partial { return fromJSONLD(s.ld) }},
+		{LayoutNextData, func() partial { return fromNextData(s.next, s.hasNext) }},
+		{LayoutItemprop, func() partial { return fromItemprop(page) }},
+	}
+	for _, l := range layouts {
+		if complete(t) {
+			break
+		}
+		p := l.read()
+		if p.problem != "" {
+			problems = append(problems, p.problem)
+		}
+		if !p.found {
+			continue
+		}
+		if t.Layout == "" {
+			t.Layout = l.name
+		}
+		merge(&t, p.Title)
+		if len(creators) == 0 {
+			creators = p.creators
+		}
+	}
+	if m := fromMeta(s); m.found || t.Layout != "" {
+		merge(&t, m.Title)
+		if t.Layout == "" {
+			t.Layout = LayoutMeta
+		}
+	}
+	switch {
+	case t.Layout == "":
+		msg := "no JSON-LD, __NEXT_DATA__ or itemprop title markup found"
+		if len(problems) > 0 {
+			msg += " (" + strings.Join(problems, "; ") + ")"
+		}
+		return Title{}, fmt.Errorf("%w: %s", ErrNotTitlePage, msg)
+	case t.Title == "":
+		return Title{}, fmt.Errorf("%w: %s markup names no title", ErrNotTitlePage, t.Layout)
+	}
+	if t.IMDbID == "" {
+		t.IMDbID = IDFromURL(url)
+	}
+	if t.IMDbID == "" {
+		return Title{}, fmt.Errorf("%w: no title id (tt…) in the page or in url %q", ErrNotTitlePage, url)
+	}
+	if t.Type != "series" {
+		t.Type = "movie"
+	}
+	if t.Type == "series" && len(t.Directors) == 0 {
+		t.Directors = creators
+	}
+	t.Genres = cleanList(t.Genres)
+	t.Directors = cleanList(t.Directors)
+	t.Cast = cleanList(t.Cast)
+	return t, nil
+}
+
+// complete reports whether every field of t is set, so later layouts have nothing to add.
+func complete(t Title) bool {
+	return t.IMDbID != "" && t.Type != "" && t.Title != "" && t.Year != nil && t.Rating != nil &&
+		t.Votes != nil && len(t.Genres) > 0 && len(t.Directors) > 0 && len(t.Cast) > 0 &&
+		t.RuntimeMinutes != nil && t.Plot != "" && t.ContentRating != ""
+}
+
+// merge fills each empty field of dst from src.
+func merge(dst *Title, src Title) {
+	fill := func(d *string, s string) {
+		if *d == "" {
+			*d = s
+		}
+	}
+	fill(&dst.IMDbID, src.IMDbID)
+	fill(&dst.Type, src.Type)
+	fill(&dst.Title, src.Title)
+	fill(&dst.Plot, src.Plot)
+	fill(&dst.ContentRating, src.ContentRating)
+	if dst.Year == nil {
+		dst.Year = src.Year
+	}
+	if dst.Rating == nil {
+		dst.Rating = src.Rating
+	}
+	if dst.Votes == nil {
+		dst.Votes = src.Votes
+	}
+	if dst.RuntimeMinutes == nil {
+		dst.RuntimeMinutes = src.RuntimeMinutes
+	}
+	for _, f := range []struct{ d, s *[]string }{{&dst.Genres, &src.Genres}, {&dst.Directors, &src.Directors}, {&dst.Cast, &src.Cast}} {
+		if len(*f.d) == 0 {
+			*f.d = *f.s
+		}
 	}
 }
 
+// kindOf maps a schema.org @type or an IMDb title type id to "series" or "movie".
 func kindOf(typ string) string {
-	switch strings.ToLower(typ) {
-	case "tvseries", "tvminiseries":
-		return "series"
-	case "":
+	typ = strings.ToLower(strings.TrimSpace(typ))
+	switch {
+	case typ == "":
 		return ""
+	case strings.HasSuffix(typ, "series"): // TVSeries, TVMiniSeries, tvSeries, podcastSeries
+		return "series"
 	}
 	return "movie"
 }
 
-// --- JSON-LD -------------------------------------------------------------------------
+// Plausibility bounds for parsed values.
+const (
+	minYear = 1870
+	maxYear = 2100
+)
 
-type ldPerson struct {
-	Type string `json:"@type"`
-	Name string `json:"name"`
-}
-
-// ldPeople accepts a person object, an array of them, or a bare name.
-type ldPeople []ldPerson
-
-func (p *ldPeople) UnmarshalJSON(b []byte) error {
-	var many []ldPerson
-	if json.Unmarshal(b, &many) == nil {
-		*p = many
+func yearPtr(y int) *int {
+	if y < minYear || y > maxYear {
 		return nil
 	}
-	var one ldPerson
-	if json.Unmarshal(b, &one) == nil {
-		*p = ldPeople{one}
+	return &y
+}
+
+func ratingPtr(r float64) *float64 {
+	if !(r > 0 && r <= 10) { // also rejects NaN
 		return nil
 	}
-	var name string
-	if json.Unmarshal(b, &name) == nil {
-		*p = ldPeople{{Type: "Person", Name: name}}
-	}
-	return nil
+	return &r
 }
 
-func (p ldPeople) names() []string {
-	var out []string
-	for _, x := range p {
-		if x.Type == "" || x.Type == "Person" {
-			out = append(out, x.Name)
-		}
-	}
-	return out
-}
-
-// ldStrings accepts a string or an array of strings.
-type ldStrings []string
-
-func (s *ldStrings) UnmarshalJSON(b []byte) error {
-	var many []string
-	if json.Unmarshal(b, &many) == nil {
-		*s = many
+func votesPtr(v float64) *int {
+	if !(v >= 1 && v < 1e12) {
 		return nil
 	}
-	var one string
-	if json.Unmarshal(b, &one) == nil {
-		*s = ldStrings{one}
-	}
-	return nil
+	n := int(v)
+	return &n
 }
 
-// ldNumber accepts a number or a numeric string.
-type ldNumber struct {
-	v  float64
-	ok bool
-}
-
-func (n *ldNumber) UnmarshalJSON(b []byte) error {
-	s := strings.Trim(string(b), `"`)
-	if f, err := strconv.ParseFloat(strings.ReplaceAll(s, ",", ""), 64); err == nil {
-		n.v, n.ok = f, true
+func minutesPtr(m int) *int {
+	if m <= 0 {
+		return nil
 	}
-	return nil
-}
-
-type ldMovie struct {
-	Type          ldStrings `json:"@type"`
-	URL           string    `json:"url"`
-	Name          string    `json:"name"`
-	DatePublished string    `json:"datePublished"`
-	Genre         ldStrings `json:"genre"`
-	Director      ldPeople  `json:"director"`
-	Creator       ldPeople  `json:"creator"`
-	Actor         ldPeople  `json:"actor"`
-	Description   string    `json:"description"`
-	Duration      string    `json:"duration"`
-	ContentRating string    `json:"contentRating"`
-	Rating        struct {
-		Value ldNumber `json:"ratingValue"`
-		Count ldNumber `json:"ratingCount"`
-	} `json:"aggregateRating"`
-	Graph []json.RawMessage `json:"@graph"`
-}
-
-func isTitleType(types []string) bool {
-	for _, t := range types {
-		switch t {
-		case "Movie", "TVSeries", "TVMiniSeries", "TVMovie", "TVEpisode", "VideoGame", "CreativeWork", "ShortFilm", "TVSpecial":
-			return true
-		}
-	}
-	return false
-}
-
-func fromJSONLD(doc *goquery.Document, t *Title) bool {
-	found := false
-	doc.Find(`script[type="application/ld+json"]`).EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		var candidates []json.RawMessage
-		raw := []byte(strings.TrimSpace(s.Text()))
-		if json.Unmarshal(raw, &candidates) != nil {
-			candidates = []json.RawMessage{raw}
-		}
-		for len(candidates) > 0 {
-			var m ldMovie
-			err := json.Unmarshal(candidates[0], &m)
-			candidates = candidates[1:]
-			if err != nil {
-				continue
-			}
-			candidates = append(candidates, m.Graph...)
-			if !isTitleType(m.Type) || m.Name == "" {
-				continue
-			}
-			applyLD(t, m)
-			found = true
-			return false
-		}
-		return true
-	})
-	return found
-}
-
-func applyLD(t *Title, m ldMovie) {
-	if t.IMDbID == "" {
-		t.IMDbID = IDFromURL(m.URL)
-	}
-	if t.Title == "" {
-		t.Title = clean(m.Name)
-	}
-	if t.Type == "" && len(m.Type) > 0 {
-		t.Type = kindOf(m.Type[0])
-	}
-	if len(m.DatePublished) >= 4 {
-		if y, err := strconv.Atoi(m.DatePublished[:4]); err == nil {
-			setYear(t, y)
-		}
-	}
-	if t.Rating == nil && m.Rating.Value.ok {
-		v := m.Rating.Value.v
-		t.Rating = &v
-	}
-	if t.Votes == nil && m.Rating.Count.ok {
-		v := int(m.Rating.Count.v)
-		t.Votes = &v
-	}
-	if len(t.Genres) == 0 {
-		t.Genres = m.Genre
-	}
-	if len(t.Directors) == 0 {
-		t.Directors = m.Director.names()
-	}
-	if len(t.Cast) == 0 {
-		t.Cast = m.Actor.names()
-	}
-	if t.Plot == "" {
-		t.Plot = clean(m.Description)
-	}
-	if t.RuntimeMinutes == nil {
-		if d, ok := ISODurationMinutes(m.Duration); ok {
-			t.RuntimeMinutes = &d
-		}
-	}
-	if t.ContentRating == "" {
-		t.ContentRating = clean(m.ContentRating)
-	}
-}
-
-var isoRe = regexp.MustCompile(`^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
-
-// ISODurationMinutes converts an ISO 8601 duration (PT2H16M, PT45M, P0DT2H16M0S) to minutes.
-func ISODurationMinutes(s string) (int, bool) {
-	m := isoRe.FindStringSubmatch(strings.ToUpper(strings.TrimSpace(s)))
-	if m == nil || s == "P" || strings.HasSuffix(s, "T") {
-		return 0, false
-	}
-	n := func(i int) float64 { f, _ := strconv.ParseFloat(m[i], 64); return f }
-	mins := n(1)*24*60 + n(2)*60 + n(3) + n(4)/60
-	if mins <= 0 {
-		return 0, false
-	}
-	return int(mins + 0.5), true
-}
-
-// --- __NEXT_DATA__ ---------------------------------------------------------------------
-
-type nextName struct {
-	Name struct {
-		NameText struct{ Text string } `json:"nameText"`
-	} `json:"name"`
-}
-
-type nextCredits struct {
-	Category struct{ ID, Text string } `json:"category"`
-	Credits  []nextName                `json:"credits"`
-}
-
-type nextTitle struct {
-	ID        string `json:"id"`
-	TitleText *struct {
-		Text string `json:"text"`
-	} `json:"titleText"`
-	TitleType *struct {
-		ID       string `json:"id"`
-		IsSeries bool   `json:"isSeries"`
-	} `json:"titleType"`
-	ReleaseYear *struct {
-		Year int `json:"year"`
-	} `json:"releaseYear"`
-	RatingsSummary *struct {
-		AggregateRating *float64 `json:"aggregateRating"`
-		VoteCount       *int     `json:"voteCount"`
-	} `json:"ratingsSummary"`
-	Genres *struct {
-		Genres []struct{ Text string } `json:"genres"`
-	} `json:"genres"`
-	Plot *struct {
-		PlotText *struct {
-			PlainText string `json:"plainText"`
-		} `json:"plotText"`
-	} `json:"plot"`
-	Runtime *struct {
-		Seconds int `json:"seconds"`
-	} `json:"runtime"`
-	Certificate *struct {
-		Rating string `json:"rating"`
-	} `json:"certificate"`
-	PrincipalCredits []nextCredits `json:"principalCredits"`
-}
-
-type nextData struct {
-	Props struct {
-		PageProps struct {
-			AboveTheFold *nextTitle      `json:"aboveTheFoldData"`
-			TitleResults json.RawMessage `json:"titleResults"`
-		} `json:"pageProps"`
-	} `json:"props"`
-}
-
-func readNextData(doc *goquery.Document) (nextData, bool) {
-	var nd nextData
-	s := doc.Find(`script#__NEXT_DATA__`).First()
-	if s.Length() == 0 {
-		return nd, false
-	}
-	return nd, json.Unmarshal([]byte(s.Text()), &nd) == nil
-}
-
-func fromNextData(doc *goquery.Document, t *Title) bool {
-	nd, ok := readNextData(doc)
-	a := nd.Props.PageProps.AboveTheFold
-	if !ok || a == nil || a.TitleText == nil || a.TitleText.Text == "" {
-		return false
-	}
-	if t.IMDbID == "" {
-		t.IMDbID = idRe.FindString(a.ID)
-	}
-	if t.Title == "" {
-		t.Title = clean(a.TitleText.Text)
-	}
-	// The GraphQL title type is more specific than JSON-LD's @type (series are sometimes
-	// tagged Movie there).
-	if a.TitleType != nil && (a.TitleType.IsSeries || strings.HasPrefix(a.TitleType.ID, "tvSeries") || a.TitleType.ID == "tvMiniSeries") {
-		t.Type = "series"
-	} else if t.Type == "" && a.TitleType != nil {
-		t.Type = kindOf(a.TitleType.ID)
-	}
-	if a.ReleaseYear != nil {
-		setYear(t, a.ReleaseYear.Year)
-	}
-	if r := a.RatingsSummary; r != nil {
-		if t.Rating == nil && r.AggregateRating != nil {
-			t.Rating = r.AggregateRating
-		}
-		if t.Votes == nil && r.VoteCount != nil && *r.VoteCount > 0 {
-			t.Votes = r.VoteCount
-		}
-	}
-	if len(t.Genres) == 0 && a.Genres != nil {
-		for _, g := range a.Genres.Genres {
-			t.Genres = append(t.Genres, g.Text)
-		}
-	}
-	if t.Plot == "" && a.Plot != nil && a.Plot.PlotText != nil {
-		t.Plot = clean(a.Plot.PlotText.PlainText)
-	}
-	if t.RuntimeMinutes == nil && a.Runtime != nil && a.Runtime.Seconds > 0 {
-		m := (a.Runtime.Seconds + 30) / 60
-		t.RuntimeMinutes = &m
-	}
-	if t.ContentRating == "" && a.Certificate != nil {
-		t.ContentRating = clean(a.Certificate.Rating)
-	}
-	for _, pc := range a.PrincipalCredits {
-		var names []string
-		for _, c := range pc.Credits {
-			names = append(names, c.Name.NameText.Text)
-		}
-		cat := strings.ToLower(pc.Category.ID + " " + pc.Category.Text)
-		switch {
-		case strings.Contains(cat, "director") && len(t.Directors) == 0:
-			t.Directors = names
-		case (strings.Contains(cat, "cast") || strings.Contains(cat, "star")) && len(t.Cast) == 0:
-			t.Cast = names
-		}
-	}
-	return true
-}
-
-// --- pre-2018 itemprop markup ------------------------------------------------------------
-
-func fromItemprop(doc *goquery.Document, t *Title) bool {
-	scope := doc.Find(`[itemtype*="schema.org/Movie"], [itemtype*="schema.org/TVSeries"]`).First()
-	if scope.Length() == 0 {
-		return false
-	}
-	name := scope.Find(`[itemprop="name"]`).First()
-	if name.Length() == 0 {
-		return false
-	}
-	if t.IMDbID == "" {
-		for _, sel := range []string{`link[rel="canonical"]`, `meta[property="og:url"]`, `meta[property="pageId"]`} {
-			attr := "href"
-			if strings.HasPrefix(sel, "meta") {
-				attr = "content"
-			}
-			if v, ok := doc.Find(sel).First().Attr(attr); ok && idRe.MatchString(v) {
-				t.IMDbID = idRe.FindString(v)
-				break
-			}
-		}
-	}
-	if strings.Contains(scope.AttrOr("itemtype", ""), "TVSeries") && t.Type == "" {
-		t.Type = "series"
-	}
-	yearText := name.Find("#titleYear").Text()
-	title := name.Clone()
-	title.Find("#titleYear").Remove()
-	if t.Title == "" {
-		t.Title = clean(title.Text())
-	}
-	if y := regexp.MustCompile(`\d{4}`).FindString(yearText); y != "" {
-		n, _ := strconv.Atoi(y)
-		setYear(t, n)
-	}
-	text := func(sel string) string {
-		s := scope.Find(sel).First()
-		if v, ok := s.Attr("content"); ok {
-			return clean(v)
-		}
-		return clean(s.Text())
-	}
-	if t.Rating == nil {
-		if v, err := strconv.ParseFloat(text(`[itemprop="ratingValue"]`), 64); err == nil {
-			t.Rating = &v
-		}
-	}
-	if t.Votes == nil {
-		if v, err := strconv.Atoi(strings.ReplaceAll(text(`[itemprop="ratingCount"]`), ",", "")); err == nil {
-			t.Votes = &v
-		}
-	}
-	if len(t.Genres) == 0 {
-		scope.Find(`[itemprop="genre"]`).Each(func(_ int, s *goquery.Selection) { t.Genres = append(t.Genres, s.Text()) })
-	}
-	people := func(prop string) []string {
-		var out []string
-		scope.Find(prop).Each(func(_ int, s *goquery.Selection) {
-			if n := s.Find(`[itemprop="name"]`).First(); n.Length() > 0 {
-				out = append(out, n.Text())
-			} else {
-				out = append(out, s.Text())
-			}
-		})
-		return out
-	}
-	if len(t.Directors) == 0 {
-		t.Directors = people(`[itemprop="director"]`)
-	}
-	if len(t.Cast) == 0 {
-		t.Cast = people(`[itemprop="actors"], [itemprop="actor"]`)
-	}
-	if t.Plot == "" {
-		t.Plot = text(`[itemprop="description"]`)
-	}
-	if t.RuntimeMinutes == nil {
-		if d, ok := ISODurationMinutes(scope.Find(`[itemprop="duration"]`).First().AttrOr("datetime", "")); ok {
-			t.RuntimeMinutes = &d
-		}
-	}
-	if t.ContentRating == "" {
-		t.ContentRating = text(`[itemprop="contentRating"]`)
-	}
-	return true
+	return &m
 }

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/curiodata/curio/internal/storage/mysql"
+)
+
+// ModelReader reads published batch model outputs (MySQL in production).
+type ModelReader interface {
+	ModelRow(ctx context.Context, model, key string) ([]byte, error)
+	TopModelRows(ctx context.Context, model string, limit int) ([]mysql.ModelRow, error)
+}
+
+func (h *handlers) registerModels(r *gin.Engine) {
+	r.GET("/api/movies/:id/similar", h.similar("movie"))
+	r.GET("/api/artworks/:id/similar", h.similar("artwork"))
+	r.GET("/api/pagerank/top", h.topPages)
+	r.GET("/api/ads/:user", h.ads)
+}
+
+// SimilarItem is one entry of GET /api/{movies|artworks}/:id/similar.
+type SimilarItem struct {
+	ID       string  `json:"id"`
+	Type     string  `json:"type"`
+	Title    string  `json:"title"`
+	Year     int     `json:"year,omitempty"`
+	Subtitle string  `json:"subtitle,omitempty"`
+	Score    float64 `json:"score"`
+}
+
+func (h *handlers) similar(typ string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := c.Param("id")
+		items, err := h.d.Items.ItemsByID(c.Request.Context(), []string{id})
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		if it, ok := items[id]; !ok || it.Type != typ {
+			c.JSON(http.StatusNotFound, gin.H{"error": "no " + typ + " with id " + strconv.Quote(id)})
+			return
+		}
+		raw, err := h.d.Models.ModelRow(c.Request.Context(), "similar", id)
+		if errors.Is(err, mysql.ErrNotFound) {
+			c.JSON(http.StatusOK, gin.H{"id": id, "similar": []SimilarItem{}, "note": "no similarity computed for this item yet: run BuildSimilarity"})
+			return
+		}
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		var nbrs []struct {
+			ID    string  `json:"id"`
+			Score float64 `json:"score"`
+		}
+		if err := json.Unmarshal(raw, &nbrs); err != nil {
+			h.fail(c, err)
+			return
+		}
+		ids := make([]string, len(nbrs))
+		for i, n := range nbrs {
+			ids[i] = n.ID
+		}
+		details, err := h.d.Items.ItemsByID(c.Request.Context(), ids)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		out := make([]SimilarItem, 0, len(nbrs))
+		for _, n := range nbrs {
+			if it, ok := details[n.ID]; ok {
+				out = append(out, SimilarItem{ID: it.ID, Type: it.Type, Title: it.Title, Year: it.Year, Subtitle: it.Subtitle, Score: n.Score})
+			}
+		}
+		c.JSON(http.StatusOK, gin.H{"id": id, "similar": out})
+	}
+}
+
+func (h *handlers) topPages(c *gin.Context) {
+	limit, err := intQuery(c, "limit", 1, 100, 20)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	rows, err := h.d.Models.TopModelRows(c.Request.Context(), "pagerank", limit)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.Key
+	}
+	details, err := h.d.Items.ItemsByID(c.Request.Context(), ids)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	type page struct {
+		Rank  int     `json:"rank"`
+		ID    string  `json:"id"`
+		Type  string  `json:"type,omitempty"`
+		Title string  `json:"title,omitempty"`
+		Score float64 `json:"score"`
+	}
+	out := make([]page, 0, len(rows))
+	for _, r := range rows {
+		var v struct {
+			Score float64 `json:"score"`
+		}
+		_ = json.Unmarshal(r.Payload, &v)
+		it := details[r.Key]
+		out = append(out, page{Rank: r.Rank, ID: r.Key, Type: it.Type, Title: it.Title, Score: v.Score})
+	}
+	c.JSON(http.StatusOK, gin.H{"pages": out})
+}
+
+func (h *handlers) ads(c *gin.Context) {
+	user := c.Param("user")
+	if len(user) > 128 {
+		h.fail(c, badRequest{"user id is too long"})
+		return
+	}
+	raw, err := h.d.Models.ModelRow(c.Request.Context(), "ads", user)
+	if errors.Is(err, mysql.ErrNotFound) {
+		c.JSON(http.StatusOK, gin.H{"user": user, "targets": []any{}})
+		return
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"user": user, "targets": json.RawMessage(raw)})
+}

@@ -1,0 +1,266 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/curiodata/curio/activities"
+)
+
+// Batch job workflow names.
+const (
+	BuildSimilarityName     = "BuildSimilarity"
+	AggregateUploadsName    = "AggregateUploads"
+	ClickstreamPageRankName = "ClickstreamPageRank"
+	TargetAdsName           = "TargetAds"
+	RunShardsName           = "RunShards"
+)
+
+// ShardsPerChild bounds the shards one workflow runs itself: past it, shards are run by
+// RunShards child workflows so no history grows beyond a few thousand events.
+const ShardsPerChild = 500
+
+// BatchOptions are common to every batch job. Zero values are defaults.
+type BatchOptions struct {
+	Shards      int `json:"shards,omitempty"`       // 0 picks the job's default
+	MaxParallel int `json:"max_parallel,omitempty"` // shard activities in flight; default 8
+	// HeartbeatTimeoutSeconds is how long a silent shard (a dead worker) waits before it is
+	// retried on another worker; default 20.
+	HeartbeatTimeoutSeconds int `json:"heartbeat_timeout_seconds,omitempty"`
+}
+
+// BatchResult summarizes a batch job.
+type BatchResult struct {
+	Version        string                         `json:"version"`
+	Shards         int                            `json:"shards"`
+	Items          int                            `json:"items"`
+	ShardsByWorker map[string]int                 `json:"shards_by_worker"`
+	Retried        int                            `json:"retried_shards"` // shards that needed more than one attempt
+	Publish        *activities.ModelPublishResult `json:"publish,omitempty"`
+}
+
+// RunShardsInput is a range of shards of one job, run by a RunShards child workflow.
+type RunShardsInput struct {
+	Activity    string          `json:"activity"`
+	Job         string          `json:"job"`
+	Version     string          `json:"version"`
+	From        int             `json:"from"`
+	To          int             `json:"to"`
+	Shards      int             `json:"shards"`
+	MaxParallel int             `json:"max_parallel"`
+	Heartbeat   time.Duration   `json:"heartbeat"`
+	Params      json.RawMessage `json:"params,omitempty"`
+}
+
+func (o BatchOptions) withDefaults(defShards int) BatchOptions {
+	if o.Shards <= 0 {
+		o.Shards = defShards
+	}
+	if o.MaxParallel <= 0 {
+		o.MaxParallel = 8
+	}
+	if o.HeartbeatTimeoutSeconds <= 0 {
+		o.HeartbeatTimeoutSeconds = 20
+	}
+	return o
+}
+
+func batchVersion(ctx workflow.Context) string {
+	runID := workflow.GetInfo(ctx).WorkflowExecution.RunID
+	return workflow.Now(ctx).UTC().Format("20060102T150405Z") + "-" + runID[:min(8, len(runID))]
+}
+
+// RunShards runs shards [From, To) of a job with bounded parallelism. Large jobs split
+// themselves into RunShards children of at most ShardsPerChild shards.
+func RunShards(ctx workflow.Context, in RunShardsInput) ([]activities.BatchShardResult, error) {
+	if in.To-in.From > ShardsPerChild {
+		var children []workflow.Future
+		for from := in.From; from < in.To; from += ShardsPerChild {
+			c := in
+			c.From, c.To = from, min(from+ShardsPerChild, in.To)
+			children = append(children, workflow.ExecuteChildWorkflow(ctx, RunShardsName, c))
+		}
+		var all []activities.BatchShardResult
+		for _, f := range children {
+			var part []activities.BatchShardResult
+			if err := f.Get(ctx, &part); err != nil {
+				return nil, err
+			}
+			all = append(all, part...)
+		}
+		return all, nil
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Hour,
+		HeartbeatTimeout:    in.Heartbeat,
+		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 20,
+			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
+	})
+	results := make([]activities.BatchShardResult, in.To-in.From)
+	err := boundedFanOut(ctx, in.To-in.From, in.MaxParallel,
+		func(i int) workflow.Future {
+			return workflow.ExecuteActivity(actx, in.Activity, activities.BatchShardInput{
+				Job: in.Job, Version: in.Version, Shard: in.From + i, Shards: in.Shards, Params: in.Params})
+		},
+		func(i int, f workflow.Future) error {
+			if err := f.Get(ctx, &results[i]); err != nil {
+				return fmt.Errorf("shard %d: %w", in.From+i, err)
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", in.Job, in.Version, err)
+	}
+	return results, nil
+}
+
+// runBatch fans a job's shards out over the workers and summarizes the results.
+func runBatch(ctx workflow.Context, job, activity, version string, o BatchOptions, params any) (BatchResult, error) {
+	raw, err := json.Marshal(params)
+	if err != nil {
+		return BatchResult{}, fmt.Errorf("%s params: %w", job, err)
+	}
+	res := BatchResult{Version: version, Shards: o.Shards, ShardsByWorker: map[string]int{}}
+	if o.Shards == 0 {
+		return res, nil
+	}
+	in := RunShardsInput{Activity: activity, Job: job, Version: version, From: 0, To: o.Shards, Shards: o.Shards,
+		MaxParallel: o.MaxParallel, Heartbeat: time.Duration(o.HeartbeatTimeoutSeconds) * time.Second, Params: raw}
+	shards, err := RunShards(ctx, in)
+	if err != nil {
+		return res, err
+	}
+	for _, s := range shards {
+		res.Items += s.Items
+		res.ShardsByWorker[s.Worker]++
+		if s.Attempt > 1 {
+			res.Retried++
+		}
+	}
+	return res, nil
+}
+
+func shortActivity(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 10, NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
+	})
+}
+
+// BuildSimilarityInput configures BuildSimilarity; `{}` is the default run.
+type BuildSimilarityInput struct {
+	BatchOptions
+	K int `json:"k,omitempty"` // neighbors per item; default 10
+}
+
+// BuildSimilarity computes top-k similar items (TF-IDF cosine over title, text, tags and
+// people) for the whole catalog, sharded by item over the workers, then publishes the
+// version to MySQL for GET /api/{movies|artworks}/:id/similar.
+func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult, error) {
+	o := in.BatchOptions.withDefaults(6)
+	if in.K <= 0 {
+		in.K = 10
+	}
+	var a *activities.Activities
+	res, err := runBatch(ctx, BuildSimilarityName, "SimilarityShard", batchVersion(ctx), o, activities.SimilarityParams{K: in.K, Chunk: 200})
+	if err != nil {
+		return res, err
+	}
+	var pub activities.ModelPublishResult
+	if err := workflow.ExecuteActivity(shortActivity(ctx), a.PublishSimilarity, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pub); err != nil {
+		return res, fmt.Errorf("publish similarity: %w", err)
+	}
+	res.Publish = &pub
+	return res, nil
+}
+
+// HourlyInput configures the per-hour jobs; `{}` covers every hour with events.
+type HourlyInput struct {
+	BatchOptions
+	From time.Time `json:"from,omitempty"`
+	To   time.Time `json:"to,omitempty"`
+}
+
+func hourlyBatch(ctx workflow.Context, job, activity, eventType string, in HourlyInput) (BatchResult, error) {
+	var a *activities.Activities
+	var hours activities.HoursParams
+	if err := workflow.ExecuteActivity(shortActivity(ctx), a.EventHours, activities.HoursInput{EventType: eventType, From: in.From, To: in.To}).Get(ctx, &hours); err != nil {
+		return BatchResult{}, fmt.Errorf("plan %s: %w", job, err)
+	}
+	o := in.BatchOptions.withDefaults(len(hours.Hours))
+	o.Shards = len(hours.Hours) // one shard per hour partition
+	return runBatch(ctx, job, activity, batchVersion(ctx), o, hours)
+}
+
+// AggregateUploads counts uploads per country and hour (one shard per hour partition of
+// raw_events), for the uploads world map by day.
+func AggregateUploads(ctx workflow.Context, in HourlyInput) (BatchResult, error) {
+	return hourlyBatch(ctx, AggregateUploadsName, "UploadsShard", "upload", in)
+}
+
+// ClickstreamPageRank aggregates click edges per hour partition over the workers (map),
+// then computes PageRank over the merged graph and publishes the top pages (reduce).
+func ClickstreamPageRank(ctx workflow.Context, in HourlyInput) (BatchResult, error) {
+	res, err := hourlyBatch(ctx, ClickstreamPageRankName, "ClickEdgesShard", "click", in)
+	if err != nil {
+		return res, err
+	}
+	var a *activities.Activities
+	var pr activities.PageRankResult
+	if err := workflow.ExecuteActivity(shortActivity(ctx), a.ComputePageRank, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pr); err != nil {
+		return res, fmt.Errorf("pagerank: %w", err)
+	}
+	res.Publish = &pr.ModelPublishResult
+	return res, nil
+}
+
+// TargetAdsInput configures TargetAds; `{}` looks at the last 7 days, 3+ searches.
+type TargetAdsInput struct {
+	BatchOptions
+	WindowHours int `json:"window_hours,omitempty"` // default 168
+	MinSearches int `json:"min_searches,omitempty"` // default 3
+	MaxProducts int `json:"max_products,omitempty"` // default 5
+}
+
+// TargetAds finds users who searched a category repeatedly without buying, with the
+// products to show them, sharded by user over the workers, and publishes them for
+// GET /api/ads/:user.
+func TargetAds(ctx workflow.Context, in TargetAdsInput) (BatchResult, error) {
+	o := in.BatchOptions.withDefaults(4)
+	if in.WindowHours <= 0 {
+		in.WindowHours = 168
+	}
+	if in.MinSearches <= 0 {
+		in.MinSearches = 3
+	}
+	if in.MaxProducts <= 0 {
+		in.MaxProducts = 5
+	}
+	p := activities.AdsParams{Now: workflow.Now(ctx).UTC(), Window: time.Duration(in.WindowHours) * time.Hour,
+		MinSearches: in.MinSearches, MaxProducts: in.MaxProducts}
+	res, err := runBatch(ctx, TargetAdsName, "AdsShard", batchVersion(ctx), o, p)
+	if err != nil {
+		return res, err
+	}
+	var a *activities.Activities
+	var pub activities.ModelPublishResult
+	if err := workflow.ExecuteActivity(shortActivity(ctx), a.PublishAds, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pub); err != nil {
+		return res, fmt.Errorf("publish ads: %w", err)
+	}
+	res.Publish = &pub
+	return res, nil
+}
+
+// NoopBatchName is the diagnostic job measuring orchestration overhead.
+const NoopBatchName = "NoopBatch"
+
+// NoopBatch fans out shards that do nothing but record themselves: its time per shard is
+// the orchestration overhead a real job pays on top of its work.
+func NoopBatch(ctx workflow.Context, in BatchOptions) (BatchResult, error) {
+	return runBatch(ctx, NoopBatchName, "NoopShard", batchVersion(ctx), in.withDefaults(100), struct{}{})
+}

@@ -1,0 +1,111 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/curiodata/curio/activities"
+)
+
+func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
+	env := newEnv(t)
+	var a *activities.Activities
+	var mu sync.Mutex
+	inFlight, peak, seen := 0, 0, map[int]bool{}
+	env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			mu.Lock()
+			inFlight++
+			peak = max(peak, inFlight)
+			seen[in.Shard] = true
+			mu.Unlock()
+			defer func() { mu.Lock(); inFlight--; mu.Unlock() }()
+			if in.Shards != 9 || in.Version == "" || len(in.Params) == 0 {
+				t.Errorf("shard input %+v", in)
+			}
+			attempt := 1
+			if in.Shard == 4 {
+				attempt = 2
+			}
+			return activities.BatchShardResult{Shard: in.Shard, Items: 10, Worker: []string{"w1", "w2", "w3"}[in.Shard%3], Attempt: attempt}, nil
+		})
+	env.OnActivity(a.PublishSimilarity, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.ModelPublishInput) (activities.ModelPublishResult, error) {
+			if len(seen) != 9 {
+				t.Errorf("published after %d of 9 shards", len(seen))
+			}
+			return activities.ModelPublishResult{Model: "similar", Version: in.Version, Rows: 90}, nil
+		})
+	env.ExecuteWorkflow(BuildSimilarity, BuildSimilarityInput{BatchOptions: BatchOptions{Shards: 9, MaxParallel: 2}})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res BatchResult
+	_ = env.GetWorkflowResult(&res)
+	if res.Items != 90 || res.ShardsByWorker["w1"] != 3 || res.Retried != 1 || res.Publish == nil || res.Publish.Rows != 90 {
+		t.Errorf("result %+v", res)
+	}
+	if peak > 2 {
+		t.Errorf("%d shards in flight, max_parallel is 2", peak)
+	}
+}
+
+// TestLargeJobsUseChildWorkflows checks that past ShardsPerChild shards the work moves to
+// RunShards children, and every shard still runs exactly once.
+func TestLargeJobsUseChildWorkflows(t *testing.T) {
+	env := newEnv(t)
+	env.RegisterWorkflowWithOptions(RunShards, workflow.RegisterOptions{Name: RunShardsName})
+	var a *activities.Activities
+	var mu sync.Mutex
+	count := map[int]int{}
+	env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			mu.Lock()
+			count[in.Shard]++
+			mu.Unlock()
+			return activities.BatchShardResult{Shard: in.Shard, Items: 1, Worker: "w"}, nil
+		})
+	env.OnActivity(a.PublishSimilarity, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{}, nil)
+	children := 0
+	env.SetOnChildWorkflowStartedListener(func(*workflow.Info, workflow.Context, converter.EncodedValues) { children++ })
+	env.ExecuteWorkflow(BuildSimilarity, BuildSimilarityInput{BatchOptions: BatchOptions{Shards: 1100, MaxParallel: 50}})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res BatchResult
+	_ = env.GetWorkflowResult(&res)
+	if res.Items != 1100 || len(count) != 1100 || children != 3 {
+		t.Errorf("items %d, distinct shards %d, children %d", res.Items, len(count), children)
+	}
+	for s, n := range count {
+		if n != 1 {
+			t.Errorf("shard %d ran %d times", s, n)
+		}
+	}
+}
+
+func TestHourlyJobsShardByHour(t *testing.T) {
+	env := newEnv(t)
+	var a *activities.Activities
+	env.OnActivity(a.EventHours, mock.Anything, mock.Anything).Return(activities.HoursParams{Hours: make([]time.Time, 5)}, nil)
+	n := 0
+	env.OnActivity(a.ClickEdgesShard, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			n++
+			return activities.BatchShardResult{Shard: in.Shard, Items: 2, Worker: "w"}, nil
+		})
+	env.OnActivity(a.ComputePageRank, mock.Anything, mock.Anything).Return(activities.PageRankResult{}, nil)
+	env.ExecuteWorkflow(ClickstreamPageRank, HourlyInput{})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if n != 5 {
+		t.Errorf("%d shards, want one per hour (5)", n)
+	}
+}
