@@ -100,7 +100,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("build: %v\n%s", err, out)
 	}
-	ts, err := temporaldev.Start(temporaldev.Options{LogLevel: "error"})
+	ts, err := temporaldev.Start(temporaldev.Options{LogLevel: "fatal"}) // its shutdown chatter is not the benchmark
 	check(err)
 	defer ts.Stop()
 	c, err := ts.Dial(ctx, "default")
