@@ -45,7 +45,13 @@ func (a *Activities) RunConsumer(ctx context.Context, in ConsumeInput) (ConsumeR
 	var progress func() ingest.Progress
 	switch in.Role {
 	case RoleLander:
-		l := ingest.NewLander(a.PG.Pool(), opts, nil)
+		// Dead letters also go to their topic, for consumers that alert on them.
+		dlq, err := ingest.NewProducer(a.KafkaBrokers, "curio-dead-letters")
+		if err != nil {
+			return ConsumeResult{}, err
+		}
+		defer dlq.Close()
+		l := ingest.NewLander(a.PG.Pool(), opts, dlq)
 		run, progress = l.Run, l.Progress
 	case RoleStream:
 		s := ingest.NewStream(a.PG.Pool(), opts, ingest.StreamOptions{})

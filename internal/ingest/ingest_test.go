@@ -351,3 +351,57 @@ func TestReaderQueries(t *testing.T) {
 		t.Errorf("stats = %+v, %v", st, err)
 	}
 }
+
+// TestDeadLettersForwardedToTopic checks that invalid messages reach the dead-letter topic
+// with their reason, besides the table.
+func TestDeadLettersForwardedToTopic(t *testing.T) {
+	pool, k := setup(t)
+	p, err := NewProducer(k.Brokers(), "dlq-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: TopicEvents, Value: sarama.StringEncoder(`{"type":"view"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	hw := highWater(t, k.Brokers())
+	l := NewLander(pool, Options{Brokers: k.Brokers()}, p)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() { _ = l.Run(ctx) }()
+	for !caughtUp(ctx, pool, LanderGroup, hw) {
+		if ctx.Err() != nil {
+			t.Fatal("lander never caught up")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	c, err := sarama.NewConsumer(k.Brokers(), kafka.Config("dlq-read"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	parts, _ := c.Partitions(TopicDeadLetters)
+	for _, part := range parts {
+		pc, err := c.ConsumePartition(TopicDeadLetters, part, sarama.OffsetOldest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-pc.Messages():
+			reason := ""
+			for _, h := range m.Headers {
+				if string(h.Key) == "reason" {
+					reason = string(h.Value)
+				}
+			}
+			if reason != "missing_field" {
+				t.Errorf("dead letter reason header %q", reason)
+			}
+			pc.Close()
+			return
+		case <-time.After(2 * time.Second):
+			pc.Close()
+		}
+	}
+	t.Fatal("no message on the dead-letter topic")
+}
