@@ -15,6 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/search"
 	"github.com/curiodata/curio/internal/serving"
@@ -34,6 +35,8 @@ type Deps struct {
 	Activity ActivityReader
 	// Models serves published batch outputs (similar items, top pages, ads); nil leaves them out.
 	Models ModelReader
+	// Assets serves the asset graph and partition statuses; nil leaves them out.
+	Assets assets.Store
 	Ready  func(ctx context.Context) error // checks the databases; nil means always ready
 	Static fs.FS                           // the web app; nil serves none
 	// TemporalUIURL is shown in the web app's footer; empty hides the link.
@@ -62,6 +65,9 @@ func New(d Deps) http.Handler {
 	}
 	if d.Models != nil {
 		h.registerModels(r)
+	}
+	if d.Assets != nil {
+		h.registerAssets(r)
 	}
 	var files http.Handler
 	if d.Static != nil {

@@ -50,6 +50,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		workflows.BuildSimilarityName: workflows.BuildSimilarity, workflows.AggregateUploadsName: workflows.AggregateUploads,
 		workflows.ClickstreamPageRankName: workflows.ClickstreamPageRank, workflows.TargetAdsName: workflows.TargetAds,
 		workflows.RunShardsName: workflows.RunShards, workflows.NoopBatchName: workflows.NoopBatch,
+		workflows.BackfillName: workflows.Backfill,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

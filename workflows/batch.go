@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
 )
 
 // Batch job workflow names.
@@ -119,20 +120,20 @@ func RunShards(ctx workflow.Context, in RunShardsInput) ([]activities.BatchShard
 }
 
 // runBatch fans a job's shards out over the workers and summarizes the results.
-func runBatch(ctx workflow.Context, job, activity, version string, o BatchOptions, params any) (BatchResult, error) {
+func runBatch(ctx workflow.Context, job, activity, version string, o BatchOptions, params any) (BatchResult, []activities.BatchShardResult, error) {
 	raw, err := json.Marshal(params)
 	if err != nil {
-		return BatchResult{}, fmt.Errorf("%s params: %w", job, err)
+		return BatchResult{}, nil, fmt.Errorf("%s params: %w", job, err)
 	}
 	res := BatchResult{Version: version, Shards: o.Shards, ShardsByWorker: map[string]int{}}
 	if o.Shards == 0 {
-		return res, nil
+		return res, nil, nil
 	}
 	in := RunShardsInput{Activity: activity, Job: job, Version: version, From: 0, To: o.Shards, Shards: o.Shards,
 		MaxParallel: o.MaxParallel, Heartbeat: time.Duration(o.HeartbeatTimeoutSeconds) * time.Second, Params: raw}
 	shards, err := RunShards(ctx, in)
 	if err != nil {
-		return res, err
+		return res, nil, err
 	}
 	for _, s := range shards {
 		res.Items += s.Items
@@ -141,7 +142,17 @@ func runBatch(ctx workflow.Context, job, activity, version string, o BatchOption
 			res.Retried++
 		}
 	}
-	return res, nil
+	return res, shards, nil
+}
+
+// publishModel runs a job's publish activity and records the model asset.
+func publishModel(ctx workflow.Context, res *BatchResult, asset string, started time.Time, publish any) error {
+	var pub activities.ModelPublishResult
+	if err := workflow.ExecuteActivity(shortActivity(ctx), publish, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pub); err != nil {
+		return fmt.Errorf("publish %s: %w", asset, err)
+	}
+	res.Publish = &pub
+	return recordAsset(ctx, activities.MaterializeInput{Asset: asset, Rows: pub.Rows, DataVersion: pub.Version, StartedAt: started})
 }
 
 func shortActivity(ctx workflow.Context) workflow.Context {
@@ -167,16 +178,12 @@ func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult
 		in.K = 10
 	}
 	var a *activities.Activities
-	res, err := runBatch(ctx, BuildSimilarityName, "SimilarityShard", batchVersion(ctx), o, activities.SimilarityParams{K: in.K, Chunk: 200})
+	started := workflow.Now(ctx)
+	res, _, err := runBatch(ctx, BuildSimilarityName, "SimilarityShard", batchVersion(ctx), o, activities.SimilarityParams{K: in.K, Chunk: 200})
 	if err != nil {
 		return res, err
 	}
-	var pub activities.ModelPublishResult
-	if err := workflow.ExecuteActivity(shortActivity(ctx), a.PublishSimilarity, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pub); err != nil {
-		return res, fmt.Errorf("publish similarity: %w", err)
-	}
-	res.Publish = &pub
-	return res, nil
+	return res, publishModel(ctx, &res, assets.SimilarItems, started, a.PublishSimilarity)
 }
 
 // HourlyInput configures the per-hour jobs; `{}` covers every hour with events.
@@ -186,27 +193,40 @@ type HourlyInput struct {
 	To   time.Time `json:"to,omitempty"`
 }
 
-func hourlyBatch(ctx workflow.Context, job, activity, eventType string, in HourlyInput) (BatchResult, error) {
+func hourlyBatch(ctx workflow.Context, job, activity, eventType string, in HourlyInput) (BatchResult, []activities.BatchShardResult, []time.Time, error) {
 	var a *activities.Activities
 	var hours activities.HoursParams
 	if err := workflow.ExecuteActivity(shortActivity(ctx), a.EventHours, activities.HoursInput{EventType: eventType, From: in.From, To: in.To}).Get(ctx, &hours); err != nil {
-		return BatchResult{}, fmt.Errorf("plan %s: %w", job, err)
+		return BatchResult{}, nil, nil, fmt.Errorf("plan %s: %w", job, err)
 	}
 	o := in.BatchOptions.withDefaults(len(hours.Hours))
 	o.Shards = len(hours.Hours) // one shard per hour partition
-	return runBatch(ctx, job, activity, batchVersion(ctx), o, hours)
+	res, shards, err := runBatch(ctx, job, activity, batchVersion(ctx), o, hours)
+	return res, shards, hours.Hours, err
 }
 
 // AggregateUploads counts uploads per country and hour (one shard per hour partition of
-// raw_events), for the uploads world map by day.
+// raw_events), for the uploads world map by day. Each hour is an asset partition.
 func AggregateUploads(ctx workflow.Context, in HourlyInput) (BatchResult, error) {
-	return hourlyBatch(ctx, AggregateUploadsName, "UploadsShard", "upload", in)
+	started := workflow.Now(ctx)
+	res, shards, hours, err := hourlyBatch(ctx, AggregateUploadsName, "UploadsShard", "upload", in)
+	if err != nil {
+		return res, err
+	}
+	for _, s := range shards {
+		if err := recordAsset(ctx, activities.MaterializeInput{Asset: assets.UploadsHourly, Partition: assets.PartitionKey(hours[s.Shard]),
+			Rows: int64(s.Items), DataVersion: res.Version, StartedAt: started}); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
 }
 
 // ClickstreamPageRank aggregates click edges per hour partition over the workers (map),
 // then computes PageRank over the merged graph and publishes the top pages (reduce).
 func ClickstreamPageRank(ctx workflow.Context, in HourlyInput) (BatchResult, error) {
-	res, err := hourlyBatch(ctx, ClickstreamPageRankName, "ClickEdgesShard", "click", in)
+	started := workflow.Now(ctx)
+	res, _, _, err := hourlyBatch(ctx, ClickstreamPageRankName, "ClickEdgesShard", "click", in)
 	if err != nil {
 		return res, err
 	}
@@ -216,7 +236,7 @@ func ClickstreamPageRank(ctx workflow.Context, in HourlyInput) (BatchResult, err
 		return res, fmt.Errorf("pagerank: %w", err)
 	}
 	res.Publish = &pr.ModelPublishResult
-	return res, nil
+	return res, recordAsset(ctx, activities.MaterializeInput{Asset: assets.PageRank, Rows: pr.Rows, DataVersion: res.Version, StartedAt: started})
 }
 
 // TargetAdsInput configures TargetAds; `{}` looks at the last 7 days, 3+ searches.
@@ -243,17 +263,13 @@ func TargetAds(ctx workflow.Context, in TargetAdsInput) (BatchResult, error) {
 	}
 	p := activities.AdsParams{Now: workflow.Now(ctx).UTC(), Window: time.Duration(in.WindowHours) * time.Hour,
 		MinSearches: in.MinSearches, MaxProducts: in.MaxProducts}
-	res, err := runBatch(ctx, TargetAdsName, "AdsShard", batchVersion(ctx), o, p)
+	started := workflow.Now(ctx)
+	res, _, err := runBatch(ctx, TargetAdsName, "AdsShard", batchVersion(ctx), o, p)
 	if err != nil {
 		return res, err
 	}
 	var a *activities.Activities
-	var pub activities.ModelPublishResult
-	if err := workflow.ExecuteActivity(shortActivity(ctx), a.PublishAds, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pub); err != nil {
-		return res, fmt.Errorf("publish ads: %w", err)
-	}
-	res.Publish = &pub
-	return res, nil
+	return res, publishModel(ctx, &res, assets.AdTargets, started, a.PublishAds)
 }
 
 // NoopBatchName is the diagnostic job measuring orchestration overhead.
@@ -262,5 +278,6 @@ const NoopBatchName = "NoopBatch"
 // NoopBatch fans out shards that do nothing but record themselves: its time per shard is
 // the orchestration overhead a real job pays on top of its work.
 func NoopBatch(ctx workflow.Context, in BatchOptions) (BatchResult, error) {
-	return runBatch(ctx, NoopBatchName, "NoopShard", batchVersion(ctx), in.withDefaults(100), struct{}{})
+	res, _, err := runBatch(ctx, NoopBatchName, "NoopShard", batchVersion(ctx), in.withDefaults(100), struct{}{})
+	return res, err
 }

@@ -15,6 +15,7 @@ import (
 
 func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	var a *activities.Activities
 	var mu sync.Mutex
 	inFlight, peak, seen := 0, 0, map[int]bool{}
@@ -60,6 +61,7 @@ func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
 // RunShards children, and every shard still runs exactly once.
 func TestLargeJobsUseChildWorkflows(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	env.RegisterWorkflowWithOptions(RunShards, workflow.RegisterOptions{Name: RunShardsName})
 	var a *activities.Activities
 	var mu sync.Mutex
@@ -92,6 +94,7 @@ func TestLargeJobsUseChildWorkflows(t *testing.T) {
 
 func TestHourlyJobsShardByHour(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	var a *activities.Activities
 	env.OnActivity(a.EventHours, mock.Anything, mock.Anything).Return(activities.HoursParams{Hours: make([]time.Time, 5)}, nil)
 	n := 0

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
 )
 
 // CatalogPipelineName is the workflow type name users start from the Temporal UI.
@@ -122,6 +123,16 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 		res.Imports = append(res.Imports, imp)
 	}
 
+	progress.Stage = "check"
+	started := workflow.Now(ctx)
+	var checks []assets.CheckResult
+	if err := workflow.ExecuteActivity(short, a.CheckCatalog, activities.CheckInput{}).Get(ctx, &checks); err != nil {
+		return res, fmt.Errorf("check catalog: %w", err)
+	}
+	if why := blockingFailures(checks); why != "" {
+		return res, checkFailed(ctx, assets.CatalogItems, "", started, checks, why)
+	}
+
 	progress.Stage = "plan"
 	runID := info.WorkflowExecution.RunID
 	version := workflow.Now(ctx).UTC().Format("20060102T150405Z") + "-" + runID[:min(8, len(runID))]
@@ -133,8 +144,13 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 		return res, fmt.Errorf("plan index: %w", err)
 	}
 	res.Version, res.Shards = plan.Version, plan.Shards
+	if err := recordAsset(ctx, activities.MaterializeInput{Asset: assets.CatalogItems, Rows: plan.Movies + plan.Artworks,
+		DataVersion: plan.Version, StartedAt: started, Checks: checks}); err != nil {
+		return res, err
+	}
 
 	progress.Stage, progress.Shards = "index", plan.Shards
+	indexStarted := workflow.Now(ctx)
 	shards, err := fanOut(ctx, long, plan, in.MaxParallel, progress)
 	if err != nil {
 		return res, err
@@ -142,11 +158,25 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 	for _, s := range shards {
 		res.ShardsByWorker[s.Worker]++
 	}
+	var indexChecks []assets.CheckResult
+	if err := workflow.ExecuteActivity(short, a.CheckIndex, activities.CheckInput{Version: plan.Version}).Get(ctx, &indexChecks); err != nil {
+		return res, fmt.Errorf("check index: %w", err)
+	}
+	if why := blockingFailures(indexChecks); why != "" {
+		return res, checkFailed(ctx, assets.SearchIndex, "", indexStarted, indexChecks, why)
+	}
 
 	progress.Stage = "publish"
 	var pub activities.PublishResult
 	if err := workflow.ExecuteActivity(short, a.PublishCatalog, activities.PublishInput{Version: plan.Version}).Get(ctx, &pub); err != nil {
 		return res, fmt.Errorf("publish %s: %w", plan.Version, err)
+	}
+	for _, asset := range []string{assets.SearchIndex, assets.ServingCatalog} {
+		if err := recordAsset(ctx, activities.MaterializeInput{Asset: asset, Rows: pub.Docs, DataVersion: pub.Version,
+			StartedAt: indexStarted, Checks: indexChecks}); err != nil {
+			return res, err
+		}
+		indexChecks = nil // the checks belong to search.index
 	}
 	res.Docs = pub.Docs
 	return res, nil
@@ -213,6 +243,7 @@ func Inputs() map[string]func() any {
 		ClickstreamPageRankName: func() any { return &HourlyInput{} },
 		TargetAdsName:           func() any { return &TargetAdsInput{} },
 		NoopBatchName:           func() any { return &BatchOptions{} },
+		BackfillName:            func() any { return &BackfillInput{} },
 	}
 }
 

@@ -3,6 +3,7 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/mock"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
 )
 
 func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
@@ -20,8 +22,21 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
+// passingChecks makes the catalog and index checks pass and lineage records succeed,
+// collecting the records.
+func passingChecks(env *testsuite.TestWorkflowEnvironment) *[]activities.MaterializeInput {
+	var a *activities.Activities
+	var recs []activities.MaterializeInput
+	env.OnActivity(a.CheckCatalog, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "no_empty_titles", Passed: true, Blocking: true}}, nil).Maybe()
+	env.OnActivity(a.CheckIndex, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "row_count_within_bounds", Passed: true, Blocking: true}}, nil).Maybe()
+	env.OnActivity(a.RecordMaterialization, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.MaterializeInput) error { recs = append(recs, in); return nil }).Maybe()
+	return &recs
+}
+
 func TestCatalogPipelineFansOutAndPublishes(t *testing.T) {
 	env := newEnv(t)
+	recs := passingChecks(env)
 	var a *activities.Activities
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(activities.ImportResult{Dataset: "demo", OK: 10}, nil).Once()
@@ -74,11 +89,23 @@ func TestCatalogPipelineFansOutAndPublishes(t *testing.T) {
 	if err := q.Get(&p); err != nil || p.Stage != "done" || p.ShardsDone != 7 {
 		t.Errorf("progress = %+v, %v", p, err)
 	}
+	// Lineage: the three assets, upstream first, all materialized with this version.
+	var names []string
+	for _, r := range *recs {
+		names = append(names, r.Asset)
+		if r.Failed || r.DataVersion != res.Version {
+			t.Errorf("record %+v", r)
+		}
+	}
+	if strings.Join(names, ",") != "catalog.items,search.index,serving.catalog" {
+		t.Errorf("materialized %v", names)
+	}
 	env.AssertExpectations(t)
 }
 
 func TestCatalogPipelineSkipDemoImportsDatasets(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	var a *activities.Activities
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.ImportDataset, mock.Anything, activities.DatasetInput{Format: "imdb-tsv", Paths: []string{"b.tsv"}}).
@@ -101,6 +128,7 @@ func TestCatalogPipelineSkipDemoImportsDatasets(t *testing.T) {
 
 func TestCatalogPipelineShardFailureStopsPublish(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	var a *activities.Activities
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
 	env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(activities.ImportResult{}, nil)
@@ -138,3 +166,47 @@ func TestCatalogPipelineRejectsNegativeInput(t *testing.T) {
 }
 
 func workflowOpts(name string) workflow.RegisterOptions { return workflow.RegisterOptions{Name: name} }
+
+// TestFailedCheckBlocksOnlyDownstream: a failing catalog check stops everything after it;
+// a failing index check keeps catalog.items materialized and blocks only what follows.
+func TestFailedCheckBlocksOnlyDownstream(t *testing.T) {
+	var a *activities.Activities
+	setup := func(catalogOK, indexOK bool) (*testsuite.TestWorkflowEnvironment, *[]activities.MaterializeInput, *bool) {
+		env := newEnv(t)
+		var recs []activities.MaterializeInput
+		published := false
+		env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
+		env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(activities.ImportResult{}, nil)
+		env.OnActivity(a.CheckCatalog, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "no_empty_titles", Passed: catalogOK, Blocking: true, Detail: "3 items without a title"}}, nil)
+		env.OnActivity(a.CheckIndex, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "row_count_within_bounds", Passed: indexOK, Blocking: true, Detail: "10 documents; the served version has 5000"}}, nil).Maybe()
+		env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(activities.IndexPlan{Version: "v", Shards: 1}, nil).Maybe()
+		env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(activities.ShardResult{}, nil).Maybe()
+		env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(
+			func(context.Context, activities.PublishInput) (activities.PublishResult, error) {
+				published = true
+				return activities.PublishResult{}, nil
+			}).Maybe()
+		env.OnActivity(a.RecordMaterialization, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.MaterializeInput) error { recs = append(recs, in); return nil })
+		env.ExecuteWorkflow(CatalogPipeline, CatalogPipelineInput{})
+		return env, &recs, &published
+	}
+
+	env, recs, published := setup(false, true)
+	err := env.GetWorkflowError()
+	if err == nil || !strings.Contains(err.Error(), "no_empty_titles") || !strings.Contains(err.Error(), "search.index") {
+		t.Fatalf("want a check failure naming the check and the blocked assets, got %v", err)
+	}
+	if *published || len(*recs) != 1 || (*recs)[0].Asset != assets.CatalogItems || !(*recs)[0].Failed {
+		t.Errorf("catalog check: published=%v records=%+v", *published, *recs)
+	}
+
+	env, recs, published = setup(true, false)
+	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "serving.catalog") {
+		t.Fatalf("index check: %v", err)
+	}
+	if *published || len(*recs) != 2 || (*recs)[0].Asset != assets.CatalogItems || (*recs)[0].Failed ||
+		(*recs)[1].Asset != assets.SearchIndex || !(*recs)[1].Failed {
+		t.Errorf("index check: published=%v records=%+v", *published, *recs)
+	}
+}

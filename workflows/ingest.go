@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
 )
 
 // Workflow type names of the ingestion line.
@@ -85,8 +86,10 @@ func LandEvents(ctx workflow.Context, in LandEventsInput) (activities.HourResult
 	})
 	var a *activities.Activities
 	var res activities.HourResult
+	started := workflow.Now(ctx)
 	if err := workflow.ExecuteActivity(actx, a.MaterializeHour, activities.HourInput{Hour: hr}).Get(ctx, &res); err != nil {
 		return res, fmt.Errorf("materialize %s: %w", hr.Format(time.RFC3339), err)
 	}
-	return res, nil
+	return res, recordAsset(ctx, activities.MaterializeInput{Asset: assets.RawEvents, Partition: assets.PartitionKey(hr),
+		Rows: res.Events, DataVersion: res.Partition, StartedAt: started})
 }

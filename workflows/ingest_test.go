@@ -14,6 +14,7 @@ import (
 
 func TestIngestEventsRunsBothConsumersThenContinuesAsNew(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	var a *activities.Activities
 	roles := map[string]bool{}
 	env.OnActivity(a.RunConsumer, mock.Anything, mock.Anything).Return(
@@ -38,6 +39,7 @@ func TestIngestEventsRunsBothConsumersThenContinuesAsNew(t *testing.T) {
 // partition is recorded only after the hour plus grace has passed.
 func TestLandEventsWaitsForTheHourToEnd(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	start := time.Date(2026, 11, 23, 10, 20, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	var a *activities.Activities
@@ -62,6 +64,7 @@ func TestLandEventsWaitsForTheHourToEnd(t *testing.T) {
 
 	// `{}` materializes the previous full hour at once.
 	env = newEnv(t)
+	passingChecks(env)
 	env.SetStartTime(start)
 	var got time.Time
 	env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
 )
 
 // ScrapeCatalogName is the workflow type name of the crawler.
@@ -137,6 +138,10 @@ func ScrapeCatalog(ctx workflow.Context, in ScrapeCatalogInput) (ScrapeCatalogRe
 		st.Totals.Add(out)
 	}
 	res := ScrapeCatalogResult{Pages: st.Scheduled, Totals: st.Totals}
+	if err := recordAsset(ctx, activities.MaterializeInput{Asset: assets.ScrapedPages, Rows: int64(st.Totals.Fetched + st.Totals.NotModified + st.Totals.Reused),
+		DataVersion: workflow.GetInfo(ctx).WorkflowExecution.ID, StartedAt: workflow.GetInfo(ctx).WorkflowStartTime}); err != nil {
+		return res, err
+	}
 	if in.SkipPublish || st.Totals.Records == 0 {
 		return res, nil
 	}

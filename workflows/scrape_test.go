@@ -12,6 +12,7 @@ import (
 
 func TestScrapeCatalogCrawlsFrontierAndPublishes(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	env.RegisterWorkflowWithOptions(CatalogPipeline, workflowOpts(CatalogPipelineName))
 	var a *activities.Activities
 	var batches [][]string
@@ -64,6 +65,7 @@ func TestScrapeCatalogCrawlsFrontierAndPublishes(t *testing.T) {
 
 func TestScrapeCatalogDefaultsAndBadInput(t *testing.T) {
 	env := newEnv(t)
+	passingChecks(env)
 	var a *activities.Activities
 	var first activities.ScrapeInput
 	env.OnActivity(a.ScrapePages, mock.Anything, mock.Anything).Return(
@@ -82,11 +84,13 @@ func TestScrapeCatalogDefaultsAndBadInput(t *testing.T) {
 	}
 
 	env = newEnv(t)
+	passingChecks(env)
 	env.ExecuteWorkflow(ScrapeCatalog, ScrapeCatalogInput{Source: "artsy"})
 	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "nothing to crawl") {
 		t.Errorf("artsy without seeds: %v", err)
 	}
 	env = newEnv(t)
+	passingChecks(env)
 	env.ExecuteWorkflow(ScrapeCatalog, ScrapeCatalogInput{Source: "myspace"})
 	if err := env.GetWorkflowError(); err == nil || !strings.Contains(err.Error(), "unknown source") {
 		t.Errorf("bad source: %v", err)

@@ -24,6 +24,7 @@ import (
 	"github.com/curiodata/curio/internal/devstack"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
+	"github.com/curiodata/curio/internal/schedules"
 	"github.com/curiodata/curio/internal/serving"
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
@@ -77,6 +78,13 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 				runDevGenerator(ctx, cfg, stack, logger)
 			}
 		}()
+	}
+	if sc, err := schedules.Default(); err != nil {
+		logger.Error("schedules config", "err", err)
+	} else if res, err := schedules.Apply(ctx, stack.Temporal, sc, cfg.TaskQueue); err != nil {
+		logger.Error("could not apply schedules", "err", err)
+	} else {
+		logger.Info("schedules applied", "count", len(res))
 	}
 	if _, err := stack.StartIngest(ctx, workflows.IngestEventsInput{}); err != nil {
 		logger.Error("could not start event ingestion", "err", err)
@@ -262,7 +270,7 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
 	srv := &http.Server{Handler: api.New(api.Deps{
-		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Models: my, Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
+		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Models: my, Assets: pg, Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
 		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go func() {

@@ -29,6 +29,10 @@ Usage:
                                      parse a saved IMDb page or Artsy API response to JSON lines (no network)
   curio events generate [--rate N] [--users U] [--duration D]
                                      produce simulated user-activity events to Kafka
+  curio assets [ASSET]               the asset graph with partition status, or one asset's partitions
+  curio schedules apply [--file F]   create or update the Temporal Schedules (idempotent)
+  curio backfill ASSET [--from T] [--to T] [--only failed,missing] [--dry-run]
+                                     materialize an asset's partitions, with a progress bar
   curio migrate                      apply database migrations
   curio config                       print the configuration variables and their values
 
@@ -65,6 +69,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdRun(ctx, cfg, logger, args[1:], stdout)
 	case "import":
 		return cmdImport(ctx, cfg, logger, args[1:], stderr)
+	case "assets":
+		return cmdAssets(ctx, cfg, args[1:], stdout)
+	case "schedules":
+		return cmdSchedules(ctx, cfg, logger, args[1:], stdout)
+	case "backfill":
+		return cmdBackfill(ctx, cfg, logger, args[1:], stdout, stderr)
 	case "events":
 		return cmdEvents(ctx, cfg, logger, args[1:], stderr)
 	case "scrape":

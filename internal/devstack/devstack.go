@@ -201,7 +201,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	}
 	srv := &http.Server{
 		Handler: api.New(api.Deps{
-			Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()), Models: s.MySQL, Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, Logger: logger,
+			Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()), Models: s.MySQL, Assets: s.PG, Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, Logger: logger,
 			Ready: func(ctx context.Context) error { return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx)) },
 		}),
 		ReadHeaderTimeout: 10 * time.Second,

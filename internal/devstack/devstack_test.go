@@ -17,11 +17,13 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/internal/schedules"
 	"github.com/curiodata/curio/internal/testdb"
 	"github.com/curiodata/curio/internal/testsite"
 	"github.com/curiodata/curio/workflows"
@@ -319,6 +321,64 @@ func TestEndToEnd(t *testing.T) {
 	getJSON(t, stack.APIURL+"/api/uploads/daily", http.StatusOK, &daily)
 	if len(daily.Days) != 1 || daily.Days[0].Country != "FR" {
 		t.Errorf("uploads daily %+v", daily)
+	}
+
+	// Assets: lineage of the runs above, with partition status.
+	var graph struct {
+		Assets []struct {
+			Name   string
+			Counts map[string]int `json:"partition_counts"`
+		}
+	}
+	getJSON(t, stack.APIURL+"/api/assets", http.StatusOK, &graph)
+	counts2 := map[string]map[string]int{}
+	for _, a := range graph.Assets {
+		counts2[a.Name] = a.Counts
+	}
+	for _, name := range []string{assets.CatalogItems, assets.SearchIndex, assets.ServingCatalog, assets.SimilarItems, assets.ScrapedPages} {
+		if counts2[name]["materialized"] != 1 {
+			t.Errorf("asset %s: %v", name, counts2[name])
+		}
+	}
+	var detail struct {
+		Partitions []struct{ Partition, Status string }
+	}
+	getJSON(t, stack.APIURL+"/api/assets/"+assets.UploadsHourly, http.StatusOK, &detail)
+	if len(detail.Partitions) == 0 || detail.Partitions[len(detail.Partitions)-1].Status != "materialized" {
+		t.Errorf("upload partitions %+v", detail)
+	}
+	getJSON(t, stack.APIURL+"/api/assets/no.such", http.StatusNotFound, nil)
+	// Schedules: applying twice leaves one schedule each, updated in place.
+	sc, err := schedules.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round, want := range []string{"created", "updated"} {
+		res, err := schedules.Apply(ctx, stack.Temporal, sc, cfg.TaskQueue)
+		if err != nil || len(res) != len(sc.Schedules) {
+			t.Fatalf("apply round %d: %v %v", round, res, err)
+		}
+		for _, r := range res {
+			if r.Action != want {
+				t.Errorf("round %d: %s %s, want %s", round, r.ID, r.Action, want)
+			}
+		}
+	}
+	sd, err := stack.Temporal.ScheduleClient().GetHandle(ctx, "land-events-hourly").Describe(ctx)
+	if err != nil || len(sd.Info.NextActionTimes) == 0 || sd.Info.NextActionTimes[0].Minute() != 5 ||
+		sd.Schedule.Policy.Overlap != enums.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE {
+		t.Errorf("describe schedule land-events-hourly: %+v %v", sd, err)
+	}
+	// Backfill, dry run: lists the missing hour partitions of the events asset.
+	br, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-backfill", TaskQueue: cfg.TaskQueue},
+		workflows.BackfillName, workflows.BackfillInput{Asset: assets.RawEvents, From: now.Add(-3 * time.Hour).Format(time.RFC3339),
+			To: now.Add(time.Hour).Format(time.RFC3339), Only: []string{"missing"}, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bp workflows.BackfillProgress
+	if err := br.Get(ctx, &bp); err != nil || len(bp.Partitions) != 3 {
+		t.Errorf("backfill dry run %+v %v (want the 3 hours without a LandEvents record)", bp, err)
 	}
 
 	// Restart on the same data dir: Temporal history is persisted in SQLite.

@@ -1,0 +1,63 @@
+package activities_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
+)
+
+func TestMaterializationsAndBackfillPlan(t *testing.T) {
+	ctx := context.Background()
+	a, env, _ := setup(t)
+	h := func(hr int) time.Time { return time.Date(2026, 11, 23, hr, 0, 0, 0, time.UTC) }
+	insertEvents(t, a, [][]any{{"view", "u1", h(9).Add(time.Minute), "m1", nil, nil, nil, nil}})
+	run := func(in activities.MaterializeInput) {
+		t.Helper()
+		if _, err := env.ExecuteActivity(a.RecordMaterialization, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(activities.MaterializeInput{Asset: assets.RawEvents, Partition: "2026-11-23T09", Rows: 1, StartedAt: time.Now()})
+	// A retried record of the same run replaces its row.
+	run(activities.MaterializeInput{Asset: assets.RawEvents, Partition: "2026-11-23T09", Rows: 1, StartedAt: time.Now()})
+	if _, err := env.ExecuteActivity(a.RecordMaterialization, activities.MaterializeInput{Asset: "no.such"}); err == nil {
+		t.Error("unknown asset must be refused")
+	}
+	var n int
+	_ = a.PG.Pool().QueryRow(ctx, `SELECT count(*) FROM asset_materializations`).Scan(&n)
+	if n != 1 {
+		t.Errorf("%d records, want 1", n)
+	}
+	plan := func(only ...string) []string {
+		t.Helper()
+		v, err := env.ExecuteActivity(a.PlanBackfill, activities.BackfillPlanInput{Asset: assets.RawEvents, From: h(8), To: h(11), Only: only})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		_ = v.Get(&out)
+		return out
+	}
+	if got := plan("missing"); !slices.Equal(got, []string{"2026-11-23T08", "2026-11-23T10"}) {
+		t.Errorf("missing = %v", got)
+	}
+	if got := plan(); len(got) != 3 {
+		t.Errorf("all = %v", got)
+	}
+	ps, err := assets.PartitionsOf(ctx, a.PG, mustAsset(t, assets.RawEvents), h(12))
+	if err != nil || len(ps) != 3 || ps[0].Status != assets.StatusMaterialized || ps[0].Partition != "2026-11-23T09" {
+		t.Errorf("partitions %+v, %v", ps, err)
+	}
+}
+
+func mustAsset(t *testing.T, name string) assets.Asset {
+	a, ok := assets.Lookup(name)
+	if !ok {
+		t.Fatalf("no asset %s", name)
+	}
+	return a
+}

@@ -1,0 +1,48 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/curiodata/curio/internal/assets"
+)
+
+func (h *handlers) registerAssets(r *gin.Engine) {
+	r.GET("/api/assets", h.assetGraph)
+	r.GET("/api/assets/:name", h.assetDetail)
+}
+
+func (h *handlers) assetGraph(c *gin.Context) {
+	nodes, err := assets.Graph(c.Request.Context(), h.d.Assets, time.Now())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"assets": nodes})
+}
+
+func (h *handlers) assetDetail(c *gin.Context) {
+	a, ok := assets.Lookup(c.Param("name"))
+	if !ok {
+		c.JSON(http.StatusNotFound, gin.H{"error": "no asset named " + strconv.Quote(c.Param("name"))})
+		return
+	}
+	ps, err := assets.PartitionsOf(c.Request.Context(), h.d.Assets, a, time.Now())
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if ps == nil {
+		ps = []assets.PartitionStatus{}
+	}
+	var last *assets.Materialization
+	for _, p := range ps {
+		if p.Last != nil && (last == nil || p.Last.FinishedAt.After(last.FinishedAt)) {
+			last = p.Last
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"asset": a, "downstream": assets.Downstream(a.Name), "last_run": last, "partitions": ps})
+}

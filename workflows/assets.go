@@ -1,0 +1,48 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
+)
+
+// ErrTypeCheckFailed marks a run stopped by a failed blocking asset check.
+const ErrTypeCheckFailed = "AssetCheckFailed"
+
+// recordAsset writes an asset partition's lineage record for this run.
+func recordAsset(ctx workflow.Context, in activities.MaterializeInput) error {
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(shortActivity(ctx), a.RecordMaterialization, in).Get(ctx, nil); err != nil {
+		return fmt.Errorf("record %s: %w", in.Asset, err)
+	}
+	return nil
+}
+
+// blockingFailures describes the failed blocking checks, or "" when all passed.
+func blockingFailures(checks []assets.CheckResult) string {
+	var failed []string
+	for _, c := range checks {
+		if c.Blocking && !c.Passed {
+			failed = append(failed, c.Name+" ("+c.Detail+")")
+		}
+	}
+	return strings.Join(failed, "; ")
+}
+
+// checkFailed records asset as failed with its checks and returns the error that stops
+// the run, naming the downstream assets it blocks.
+func checkFailed(ctx workflow.Context, asset, partition string, started time.Time, checks []assets.CheckResult, why string) error {
+	msg := fmt.Sprintf("asset %s: blocking check failed: %s; not materialized downstream: %s",
+		asset, why, strings.Join(assets.Downstream(asset), ", "))
+	if err := recordAsset(ctx, activities.MaterializeInput{Asset: asset, Partition: partition, Failed: true,
+		StartedAt: started, Checks: checks, Error: msg}); err != nil {
+		return err
+	}
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeCheckFailed, nil)
+}

@@ -1,0 +1,165 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/assets"
+)
+
+// BackfillName is the workflow type name of backfills.
+const BackfillName = "Backfill"
+
+// BackfillInput selects the partitions of an asset to (re)materialize. From and To take
+// an hour (2026-11-23T10), a date or an RFC 3339 time; To is exclusive and defaults to the
+// current hour, From to 24 hours before To.
+type BackfillInput struct {
+	Asset       string   `json:"asset"`
+	From        string   `json:"from,omitempty"`
+	To          string   `json:"to,omitempty"`
+	Only        []string `json:"only,omitempty"` // statuses to backfill: failed, missing, stale, materialized; empty: all
+	DryRun      bool     `json:"dry_run,omitempty"`
+	MaxParallel int      `json:"max_parallel,omitempty"` // partitions at once; default 4
+}
+
+// BackfillProgress is what the "progress" query returns.
+type BackfillProgress struct {
+	Asset      string   `json:"asset"`
+	Partitions []string `json:"partitions"`
+	Done       []string `json:"done"`
+	Failed     []string `json:"failed"`
+	Skipped    []string `json:"skipped"` // already being materialized by another run
+	Running    []string `json:"running"`
+	DryRun     bool     `json:"dry_run"`
+}
+
+// partitionRun names the workflow (and its input) that materializes one partition.
+func partitionRun(asset, partition string) (string, any, error) {
+	a, ok := assets.Lookup(asset)
+	if !ok {
+		return "", nil, fmt.Errorf("unknown asset %q", asset)
+	}
+	if a.Partitioning == assets.Unpartitioned {
+		return a.Workflow, Inputs()[a.Workflow](), nil
+	}
+	hr, err := assets.ParsePartition(partition)
+	if err != nil {
+		return "", nil, err
+	}
+	switch asset {
+	case assets.RawEvents:
+		return LandEventsName, LandEventsInput{Hour: hr, Grace: time.Second}, nil
+	case assets.UploadsHourly:
+		return AggregateUploadsName, HourlyInput{From: hr, To: hr.Add(time.Hour)}, nil
+	}
+	return "", nil, fmt.Errorf("asset %s has no per-partition workflow", asset)
+}
+
+// Backfill materializes the selected partitions of an asset as child workflows, at most
+// MaxParallel at once. Each child's id is derived from asset and partition, so a partition
+// is never materialized twice at once (a partition another run is already materializing is
+// skipped); a crashed backfill resumes where it stopped, because its history records which
+// children finished.
+func Backfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) {
+	bad := func(err error) error {
+		return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, nil)
+	}
+	asset, ok := assets.Lookup(in.Asset)
+	if !ok {
+		names := make([]string, 0)
+		for _, a := range assets.Registry() {
+			names = append(names, a.Name)
+		}
+		return BackfillProgress{}, bad(fmt.Errorf("unknown asset %q: known assets are %v", in.Asset, names))
+	}
+	if in.MaxParallel <= 0 {
+		in.MaxParallel = 4
+	}
+	to := workflow.Now(ctx).UTC().Truncate(time.Hour)
+	if in.To != "" {
+		t, err := assets.ParsePartition(in.To)
+		if err != nil {
+			return BackfillProgress{}, bad(err)
+		}
+		to = t
+	}
+	from := to.Add(-24 * time.Hour)
+	if in.From != "" {
+		t, err := assets.ParsePartition(in.From)
+		if err != nil {
+			return BackfillProgress{}, bad(err)
+		}
+		from = t
+	}
+	if !from.Before(to) && asset.Partitioning != assets.Unpartitioned {
+		return BackfillProgress{}, bad(fmt.Errorf("from (%s) must be before to (%s)", from.Format(time.RFC3339), to.Format(time.RFC3339)))
+	}
+	for _, s := range in.Only {
+		if !slices.Contains([]string{assets.StatusFailed, assets.StatusMissing, assets.StatusStale, assets.StatusMaterialized}, s) {
+			return BackfillProgress{}, bad(fmt.Errorf("only: unknown status %q (want failed, missing, stale or materialized)", s))
+		}
+	}
+	p := BackfillProgress{Asset: in.Asset, DryRun: in.DryRun}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (BackfillProgress, error) { return p, nil }); err != nil {
+		return p, fmt.Errorf("register progress query: %w", err)
+	}
+	var a *activities.Activities
+	err := workflow.ExecuteActivity(shortActivity(ctx), a.PlanBackfill, activities.BackfillPlanInput{
+		Asset: in.Asset, From: from, To: to, Only: in.Only}).Get(ctx, &p.Partitions)
+	if err != nil {
+		return p, fmt.Errorf("plan backfill: %w", err)
+	}
+	if in.DryRun || len(p.Partitions) == 0 {
+		return p, nil
+	}
+	err = boundedFanOut(ctx, len(p.Partitions), in.MaxParallel,
+		func(i int) workflow.Future {
+			part := p.Partitions[i]
+			p.Running = append(p.Running, part)
+			name, input, err := partitionRun(in.Asset, part)
+			if err != nil {
+				f, set := workflow.NewFuture(ctx)
+				set.SetError(err)
+				return f
+			}
+			id := "asset/" + in.Asset
+			if part != "" {
+				id += "/" + part
+			}
+			cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+				WorkflowID:            id,
+				WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+				ParentClosePolicy:     enums.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+			})
+			return workflow.ExecuteChildWorkflow(cctx, name, input)
+		},
+		func(i int, f workflow.Future) error {
+			part := p.Partitions[i]
+			p.Running = slices.DeleteFunc(p.Running, func(s string) bool { return s == part })
+			err := f.Get(ctx, nil)
+			var started *temporal.ChildWorkflowExecutionAlreadyStartedError
+			switch {
+			case errors.As(err, &started):
+				p.Skipped = append(p.Skipped, part)
+			case err != nil:
+				p.Failed = append(p.Failed, part)
+			default:
+				p.Done = append(p.Done, part)
+			}
+			return nil // one failed partition does not stop the others
+		})
+	if err != nil {
+		return p, err
+	}
+	if len(p.Failed) > 0 {
+		return p, fmt.Errorf("backfill of %s: %d of %d partitions failed: %v", in.Asset, len(p.Failed), len(p.Partitions), p.Failed)
+	}
+	return p, nil
+}
