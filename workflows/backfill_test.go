@@ -24,7 +24,10 @@ func TestBackfillRunsExactlyThePlannedPartitions(t *testing.T) {
 		var a *activities.Activities
 		var plan activities.BackfillPlanInput
 		env.OnActivity(a.PlanBackfill, mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.BackfillPlanInput) ([]string, error) { plan = in; return planned, nil })
+			func(_ context.Context, in activities.BackfillPlanInput) ([]string, error) {
+				plan = in
+				return planned, nil
+			})
 		var mu sync.Mutex
 		var hours []time.Time
 		env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(
