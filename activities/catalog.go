@@ -260,7 +260,8 @@ func movieDoc(m domain.Movie) (search.Doc, mysql.Item, error) {
 	if strings.HasPrefix(m.ID, "tt") {
 		url = "https://www.imdb.com/title/" + m.ID + "/"
 	}
-	return search.Doc{ID: m.ID, Type: string(domain.TypeMovie), Title: title, People: people, Text: text, Year: m.Year},
+	return search.Doc{ID: m.ID, Type: string(domain.TypeMovie), Title: title, People: people, Text: text, Year: m.Year,
+			Tags: map[string][]string{"genre": m.Genres}},
 		mysql.Item{ID: m.ID, Type: string(domain.TypeMovie), Title: m.Title, Year: m.Year, Subtitle: strings.Join(sub, " · "),
 			Description: m.Plot, URL: url, Details: details}, nil
 }
@@ -278,7 +279,15 @@ func artworkDoc(w domain.Artwork) (search.Doc, mysql.Item, error) {
 	if w.Medium != "" {
 		sub = append(sub, w.Medium)
 	}
-	return search.Doc{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, People: w.Artists, Text: text, Year: w.Year},
+	return search.Doc{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, People: w.Artists, Text: text, Year: w.Year,
+			Tags: map[string][]string{"medium": nonEmpty(w.Medium), "nationality": w.Nationalities}},
 		mysql.Item{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, Year: w.Year, Subtitle: strings.Join(sub, " · "),
 			Description: w.Description, ImageURL: w.ImageURL, URL: w.URL, Details: details}, nil
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,6 +60,7 @@ func New(d Deps) http.Handler {
 	h := &handlers{d: d}
 	r.GET("/healthz", h.health)
 	r.GET("/api/search", h.search)
+	r.GET("/api/suggest", h.suggest)
 	r.GET("/api/config", h.config)
 	if d.Activity != nil {
 		h.registerActivity(r)
@@ -139,17 +141,60 @@ type SearchResult struct {
 	Description string  `json:"description,omitempty"`
 	ImageURL    string  `json:"image_url,omitempty"`
 	URL         string  `json:"url,omitempty"`
+	// Highlights are ranges [start, end) of matched words per field, in Unicode code points
+	// (so a browser can slice Array.from(title)).
+	Highlights map[string][][2]int `json:"highlights,omitempty"`
 }
 
 // SearchResponse is the body of GET /api/search.
 type SearchResponse struct {
-	Total   int            `json:"total"`
-	Version string         `json:"version"`
-	Results []SearchResult `json:"results"`
+	Total     int                            `json:"total"`
+	Version   string                         `json:"version"`
+	Corrected bool                           `json:"corrected,omitempty"` // typo tolerance contributed matches
+	Facets    map[string][]search.FacetCount `json:"facets,omitempty"`
+	Results   []SearchResult                 `json:"results"`
+}
+
+// highlights returns the matched word ranges of each field in code points (fields without
+// a match are left out).
+func highlights(query string, fields map[string]string) map[string][][2]int {
+	out := map[string][][2]int{}
+	for name, text := range fields {
+		if r := runeSpans(text, query); len(r) > 0 {
+			out[name] = r
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// runeSpans converts search.Highlight's byte offsets into code point offsets.
+func runeSpans(text, query string) [][2]int {
+	var out [][2]int
+	for _, sp := range search.Highlight(text, query) {
+		start := utf8.RuneCountInString(text[:sp.Start])
+		out = append(out, [2]int{start, start + utf8.RuneCountInString(text[sp.Start:sp.End])})
+	}
+	return out
+}
+
+// facetParams are the facets /api/search filters and counts on, besides type and decade.
+func facetParams() []string { return []string{"genre", "medium", "nationality"} }
+
+// searchParams are the query parameters /api/search accepts.
+func searchParams() []string {
+	return append([]string{"q", "type", "limit", "offset", "year_from", "year_to", "facets", "fuzzy"}, facetParams()...)
 }
 
 func parseSearch(c *gin.Context) (search.Query, error) {
 	q := search.Query{Limit: 10}
+	for name := range c.Request.URL.Query() {
+		if !slices.Contains(searchParams(), name) {
+			return q, badRequest{"unknown parameter " + strconv.Quote(name) + ": accepted are " + strings.Join(searchParams(), ", ")}
+		}
+	}
 	text := strings.TrimSpace(c.Query("q"))
 	switch {
 	case text == "":
@@ -172,6 +217,48 @@ func parseSearch(c *gin.Context) (search.Query, error) {
 	}
 	if q.Offset, err = intQuery(c, "offset", 0, MaxOffset, 0); err != nil {
 		return q, err
+	}
+	if q.YearFrom, err = intQuery(c, "year_from", 1800, 2100, 0); err != nil {
+		return q, err
+	}
+	if q.YearTo, err = intQuery(c, "year_to", 1800, 2100, 0); err != nil {
+		return q, err
+	}
+	if q.YearFrom > 0 && q.YearTo > 0 && q.YearFrom > q.YearTo {
+		return q, badRequest{"year_from must not be after year_to"}
+	}
+	for _, f := range facetParams() {
+		vals := c.QueryArray(f)
+		if len(vals) == 0 {
+			continue
+		}
+		if len(vals) > 20 {
+			return q, badRequest{"at most 20 values per filter"}
+		}
+		for _, v := range vals {
+			if strings.TrimSpace(v) == "" || utf8.RuneCountInString(v) > 100 || !utf8.ValidString(v) {
+				return q, badRequest{f + " values must be 1 to 100 characters of valid UTF-8"}
+			}
+		}
+		if q.Filters == nil {
+			q.Filters = map[string][]string{}
+		}
+		q.Filters[f] = vals
+	}
+	if fs := c.Query("facets"); fs != "" {
+		for _, f := range strings.Split(fs, ",") {
+			if f != "type" && f != "decade" && !slices.Contains(facetParams(), f) {
+				return q, badRequest{"unknown facet " + strconv.Quote(f) + ": facets are type, decade, " + strings.Join(facetParams(), ", ")}
+			}
+			q.Facets = append(q.Facets, f)
+		}
+	}
+	if fz := c.Query("fuzzy"); fz != "" {
+		b, err := strconv.ParseBool(fz)
+		if err != nil {
+			return q, badRequest{"fuzzy must be true or false"}
+		}
+		q.Fuzzy = &b
 	}
 	return q, nil
 }
@@ -210,16 +297,58 @@ func (h *handlers) search(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	out := SearchResponse{Total: res.Total, Version: snap.Version, Results: make([]SearchResult, 0, len(res.Hits))}
+	out := SearchResponse{Total: res.Total, Version: snap.Version, Results: make([]SearchResult, 0, len(res.Hits)),
+		Facets: res.Facets, Corrected: res.Corrected}
 	for _, hit := range res.Hits {
 		it, ok := items[hit.ID]
 		if !ok { // indexed but not (yet) published: skip rather than show an empty row
 			continue
 		}
 		out.Results = append(out.Results, SearchResult{ID: it.ID, Type: it.Type, Title: it.Title, Year: it.Year,
-			Score: hit.Score, Subtitle: it.Subtitle, Description: it.Description, ImageURL: it.ImageURL, URL: it.URL})
+			Score: hit.Score, Subtitle: it.Subtitle, Description: it.Description, ImageURL: it.ImageURL, URL: it.URL,
+			Highlights: highlights(q.Text, map[string]string{"title": it.Title, "subtitle": it.Subtitle})})
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// Suggestion is one completion of GET /api/suggest.
+type Suggestion struct {
+	ID         string   `json:"id"`
+	Type       string   `json:"type"`
+	Title      string   `json:"title"`
+	Highlights [][2]int `json:"highlights,omitempty"`
+}
+
+func (h *handlers) suggest(c *gin.Context) {
+	text := c.Query("q")
+	switch {
+	case strings.TrimSpace(text) == "":
+		h.fail(c, badRequest{"q is required: the beginning of a title"})
+		return
+	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxQueryLen:
+		h.fail(c, badRequest{"q must be valid UTF-8 of at most " + strconv.Itoa(MaxQueryLen) + " characters"})
+		return
+	}
+	typ := c.Query("type")
+	if typ != "" && !domain.ItemType(typ).Valid() {
+		h.fail(c, badRequest{"type must be movie or artwork, got " + strconv.Quote(typ)})
+		return
+	}
+	limit, err := intQuery(c, "limit", 1, 20, 8)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	snap, err := h.d.Index.Current()
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	out := []Suggestion{}
+	for _, s := range snap.Index.Suggest(text, typ, limit) {
+		out = append(out, Suggestion{ID: s.ID, Type: s.Type, Title: s.Title, Highlights: runeSpans(s.Title, text)})
+	}
+	c.JSON(http.StatusOK, gin.H{"suggestions": out})
 }
 
 func requestLog(logger *slog.Logger) gin.HandlerFunc {

@@ -204,3 +204,53 @@ func TestHotSwapUnderLoad(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+func TestSearchFiltersFacetsSuggestHighlights(t *testing.T) {
+	srv, src, h := newServer(t)
+	src.publish(t, "v1",
+		search.Doc{ID: "tt0133093", Type: "movie", Title: "The Matrix", People: []string{"Lana Wachowski"}, Year: 1999, Tags: map[string][]string{"genre": {"Action", "Sci-Fi"}}},
+		search.Doc{ID: "tt0234215", Type: "movie", Title: "The Matrix Reloaded", Year: 2003, Tags: map[string][]string{"genre": {"Action"}}},
+		search.Doc{ID: "moma-aw-1", Type: "artwork", Title: "Matrix Study", Year: 1970, Tags: map[string][]string{"medium": {"Oil on canvas"}, "nationality": {"French"}}},
+	)
+	if err := h.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var res api.SearchResponse
+	get(t, srv.URL+"/api/search?q=matrix&genre=sci-fi&facets=type,decade,genre", http.StatusOK, &res)
+	if res.Total != 1 || len(res.Results) != 1 || res.Results[0].ID != "tt0133093" {
+		t.Fatalf("genre filter: %+v", res)
+	}
+	if len(res.Facets["genre"]) == 0 || len(res.Facets["decade"]) != 1 || res.Facets["decade"][0].Value != "1990s" {
+		t.Errorf("facets %+v", res.Facets)
+	}
+	if hl := res.Results[0].Highlights["title"]; len(hl) != 1 || hl[0] != [2]int{4, 10} {
+		t.Errorf("highlights %+v", res.Results[0].Highlights)
+	}
+	get(t, srv.URL+"/api/search?q=matrix&year_from=2000", http.StatusOK, &res)
+	if res.Total != 1 || res.Results[0].ID != "tt0234215" {
+		t.Errorf("year filter: %+v", res)
+	}
+	get(t, srv.URL+"/api/search?q=matirx", http.StatusOK, &res)
+	if res.Total != 3 || !res.Corrected {
+		t.Errorf("typo: %+v", res)
+	}
+	var e struct{ Error string }
+	for _, q := range []string{"q=x&colour=red", "q=x&facets=mood", "q=x&year_from=2010&year_to=2000", "q=x&fuzzy=maybe", "q=x&year_from=99"} {
+		get(t, srv.URL+"/api/search?"+q, http.StatusBadRequest, &e)
+		if e.Error == "" {
+			t.Errorf("%s: empty error", q)
+		}
+	}
+	var sg struct {
+		Suggestions []api.Suggestion
+	}
+	get(t, srv.URL+"/api/suggest?q=the+matr", http.StatusOK, &sg)
+	if len(sg.Suggestions) < 2 || sg.Suggestions[0].Title != "The Matrix" {
+		t.Errorf("suggest %+v", sg)
+	}
+	get(t, srv.URL+"/api/suggest?q=matr&type=artwork", http.StatusOK, &sg)
+	if len(sg.Suggestions) != 1 || sg.Suggestions[0].ID != "moma-aw-1" {
+		t.Errorf("suggest artwork %+v", sg)
+	}
+	get(t, srv.URL+"/api/suggest", http.StatusBadRequest, &e)
+}

@@ -142,6 +142,22 @@ function truncate(text) {
   return `${(space > DESCRIPTION_MAX * 0.6 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
+// withMarks fills node with text, wrapping the highlighted ranges (code point offsets from
+// the API) in <mark>; every piece is inserted as text, never as HTML.
+function withMarks(node, text, ranges) {
+  const chars = Array.from(String(text));
+  let at = 0;
+  for (const r of Array.isArray(ranges) ? ranges : []) {
+    const [start, end] = r;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < at || end > chars.length || end <= start) continue;
+    node.append(document.createTextNode(chars.slice(at, start).join('')));
+    node.append(el('mark', '', chars.slice(start, end).join('')));
+    at = end;
+  }
+  node.append(document.createTextNode(chars.slice(at).join('')));
+  return node;
+}
+
 function renderItem(item) {
   const type = TYPE_LABELS.has(item.type) ? item.type : 'other';
   const li = el('li', `result result-${type}`);
@@ -160,13 +176,14 @@ function renderItem(item) {
   }
 
   const body = el('div', 'result-body');
-  body.append(el('h2', 'result-title', item.title || 'Untitled'));
+  const hl = item.highlights || {};
+  body.append(item.title ? withMarks(el('h2', 'result-title'), item.title, hl.title) : el('h2', 'result-title', 'Untitled'));
   const meta = el('p', 'result-meta');
   meta.append(el('span', `badge badge-${type}`, TYPE_LABELS.get(type) || 'Item'));
   const year = Number(item.year);
   if (Number.isFinite(year) && year > 0) meta.append(el('span', 'result-year', year));
   body.append(meta);
-  if (item.subtitle) body.append(el('p', 'result-subtitle', item.subtitle));
+  if (item.subtitle) body.append(withMarks(el('p', 'result-subtitle'), item.subtitle, hl.subtitle));
   if (item.description) body.append(el('p', 'result-description', truncate(item.description)));
   li.append(body);
   return li;

@@ -168,6 +168,23 @@ func TestEndToEnd(t *testing.T) {
 	if !found {
 		t.Errorf("search %q: %s not in top 5: %+v", movie.Title, movie.ID, sr.Results)
 	}
+	// Filters and facets over the published index; typo tolerance; suggestions.
+	var faceted struct {
+		Total  int
+		Facets map[string][]struct {
+			Value string
+			Count int
+		}
+	}
+	getJSON(t, stack.APIURL+"/api/search?type=movie&facets=genre,decade&genre="+url.QueryEscape(movie.Genres[0])+"&q="+url.QueryEscape(movie.Title), http.StatusOK, &faceted)
+	if faceted.Total == 0 || len(faceted.Facets["genre"]) == 0 || len(faceted.Facets["decade"]) == 0 {
+		t.Errorf("faceted search: %+v", faceted)
+	}
+	var sg struct{ Suggestions []struct{ ID, Title string } }
+	getJSON(t, stack.APIURL+"/api/suggest?type=movie&q="+url.QueryEscape(string([]rune(movie.Title)[:len([]rune(movie.Title))-2])), http.StatusOK, &sg)
+	if len(sg.Suggestions) == 0 {
+		t.Errorf("no suggestions for %q", movie.Title)
+	}
 	// Artworks are searchable by artist.
 	getJSON(t, stack.APIURL+"/api/search?type=artwork&q=oil+canvas", http.StatusOK, &sr)
 	for _, r := range sr.Results {

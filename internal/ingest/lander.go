@@ -44,8 +44,10 @@ type landHandler struct {
 
 func (h *landHandler) reset(string, int32) {}
 
-var eventColumns = []string{"event_id", "type", "user_id", "ts", "session_id", "item_id", "item_type", "country", "query",
-	"category", "amount", "source_item", "target_item", "topic", "kpartition", "koffset"}
+func eventColumns() []string {
+	return []string{"event_id", "type", "user_id", "ts", "session_id", "item_id", "item_type", "country", "query",
+		"category", "amount", "source_item", "target_item", "topic", "kpartition", "koffset"}
+}
 
 func nullable(s string) any {
 	if s == "" {
@@ -88,7 +90,7 @@ func (h *landHandler) handle(ctx context.Context, tx pgx.Tx, topic string, parti
 		}
 	}
 	if len(rows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"raw_events"}, eventColumns, pgx.CopyFromRows(rows)); err != nil {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"raw_events"}, eventColumns(), pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("copy %d events: %w", len(rows), err)
 		}
 	}

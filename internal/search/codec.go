@@ -10,17 +10,22 @@ import (
 	"slices"
 )
 
-// Segment encoding, version 1:
+// Segment encoding, version 2:
 //
 //	"CSEG" | version byte | uvarint payload length | payload | CRC-32 (IEEE) of payload, little endian
 //
 // The payload is:
 //
 //	uvarint #types, then per type: uvarint length, bytes
+//	uvarint #facets, then per facet:
+//	    uvarint name length, name bytes,
+//	    uvarint #values, then per value: uvarint length, bytes
 //	uvarint #docs, then per doc:
 //	    uvarint shared prefix with previous id, uvarint suffix length, suffix bytes,
 //	    uvarint type code, varint year, 8-byte little-endian title hash,
-//	    uvarint title, people and text lengths (tokens)
+//	    uvarint title, people and text lengths (tokens),
+//	    uvarint title length (bytes), title bytes,
+//	    uvarint #tags, then per tag: uvarint facet index, uvarint value index
 //	uvarint #terms (sorted), then per term:
 //	    uvarint shared prefix with previous term, uvarint suffix length, suffix bytes,
 //	    uvarint #postings, then per posting:
@@ -29,9 +34,12 @@ import (
 //
 // All integers are encoding/binary varints, so the format is independent of
 // the machine's byte order and word size.
+//
+// Version 1 (no titles, no facets) is no longer readable: segments written
+// by it are rejected with ErrUnsupportedVersion and must be rebuilt.
 const (
 	segmentMagic   = "CSEG"
-	segmentVersion = 1
+	segmentVersion = 2
 )
 
 // Errors returned (wrapped) by UnmarshalSegment; test with errors.Is.
@@ -52,13 +60,21 @@ var (
 // segments produce equal bytes. It never returns a non-nil error today; the
 // error is part of the encoding.BinaryMarshaler contract.
 func (s *Segment) MarshalBinary() ([]byte, error) {
-	est := 16 + len(s.ids)*24 + len(s.terms)*12 + len(s.postings)*3
+	est := 16 + len(s.ids)*48 + len(s.tags)*2 + len(s.terms)*12 + len(s.postings)*3
 	p := make([]byte, 0, est)
 
 	p = binary.AppendUvarint(p, uint64(len(s.typeNames)))
 	for _, t := range s.typeNames {
-		p = binary.AppendUvarint(p, uint64(len(t)))
-		p = append(p, t...)
+		p = appendString(p, t)
+	}
+
+	p = binary.AppendUvarint(p, uint64(len(s.facetNames)))
+	for fi, name := range s.facetNames {
+		p = appendString(p, name)
+		p = binary.AppendUvarint(p, uint64(len(s.facetVals[fi])))
+		for _, v := range s.facetVals[fi] {
+			p = appendString(p, v)
+		}
 	}
 
 	p = binary.AppendUvarint(p, uint64(len(s.ids)))
@@ -71,6 +87,13 @@ func (s *Segment) MarshalBinary() ([]byte, error) {
 		p = binary.LittleEndian.AppendUint64(p, s.titleHash[d])
 		for f := range numFields {
 			p = binary.AppendUvarint(p, uint64(s.lens[f][d]))
+		}
+		p = appendString(p, s.titles[d])
+		tags := s.tags[s.tagStart[d]:s.tagStart[d+1]]
+		p = binary.AppendUvarint(p, uint64(len(tags)))
+		for _, t := range tags {
+			p = binary.AppendUvarint(p, uint64(t.facet))
+			p = binary.AppendUvarint(p, uint64(t.val))
 		}
 	}
 
@@ -113,6 +136,12 @@ func (s *Segment) MarshalBinary() ([]byte, error) {
 	return out, nil
 }
 
+// appendString appends the length of v and v.
+func appendString(p []byte, v string) []byte {
+	p = binary.AppendUvarint(p, uint64(len(v)))
+	return append(p, v...)
+}
+
 // appendPrefixed appends s encoded relative to prev (shared prefix length,
 // suffix length, suffix).
 func appendPrefixed(p []byte, prev, s string) []byte {
@@ -143,7 +172,7 @@ func UnmarshalSegment(b []byte) (*Segment, error) {
 		return nil, fmt.Errorf("unmarshal segment: %w: missing version", ErrTruncated)
 	}
 	if v := b[len(segmentMagic)]; v != segmentVersion {
-		return nil, fmt.Errorf("unmarshal segment: %w: %d (want %d)", ErrUnsupportedVersion, v, segmentVersion)
+		return nil, fmt.Errorf("unmarshal segment: %w: version %d, this build reads version %d; rebuild the index", ErrUnsupportedVersion, v, segmentVersion)
 	}
 	size, n := binary.Uvarint(b[hdr:])
 	switch {
@@ -234,6 +263,12 @@ func (r *reader) bytes(n int) []byte {
 	return b
 }
 
+// string reads a length-prefixed string.
+func (r *reader) string(what string) string {
+	n := r.count(what+" length", uint64(r.remaining()))
+	return string(r.bytes(n))
+}
+
 func (r *reader) byte() byte {
 	b := r.bytes(1)
 	if b == nil {
@@ -271,21 +306,39 @@ func decodePayload(p []byte) (*Segment, error) {
 	nTypes := r.count("type count", uint64(r.remaining()))
 	s.typeNames = make([]string, 0, nTypes)
 	for range nTypes {
-		n := r.count("type length", uint64(r.remaining()))
-		s.typeNames = append(s.typeNames, string(r.bytes(n)))
+		s.typeNames = append(s.typeNames, r.string("type"))
 	}
 
-	const minDocBytes = 2 + 1 + 1 + 8 + numFields
+	nFacets := r.count("facet count", uint64(r.remaining()/2))
+	s.facetNames = make([]string, 0, nFacets)
+	s.facetVals = make([][]string, 0, nFacets)
+	for i := 0; i < nFacets && r.err == nil; i++ {
+		s.facetNames = append(s.facetNames, r.string("facet name"))
+		nv := r.count("facet value count", uint64(r.remaining()))
+		vals := make([]string, 0, nv)
+		for j := 0; j < nv && r.err == nil; j++ {
+			vals = append(vals, r.string("facet value"))
+		}
+		s.facetVals = append(s.facetVals, vals)
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+
+	const minDocBytes = 2 + 1 + 1 + 8 + numFields + 1 + 1
 	nDocs := r.count("document count", min(uint64(r.remaining()/minDocBytes), math.MaxUint32))
 	s.ids = make([]string, nDocs)
 	s.typeCodes = make([]uint32, nDocs)
 	s.years = make([]int32, nDocs)
 	s.titleHash = make([]uint64, nDocs)
+	s.titles = make([]string, nDocs)
+	s.tagStart = make([]int, nDocs+1)
 	for f := range s.lens {
 		s.lens[f] = make([]uint32, nDocs)
 	}
-	var arena []byte
+	var arena, titleArena []byte
 	idEnds := make([]int, nDocs)
+	titleEnds := make([]int, nDocs)
 	prevStart := 0
 	for d := 0; d < nDocs && r.err == nil; d++ {
 		start := len(arena)
@@ -311,15 +364,31 @@ func decodePayload(p []byte) (*Segment, error) {
 			s.lens[f][d] = uint32(l)
 			s.totals[f] += l
 		}
+		n := r.count("title length", uint64(r.remaining()))
+		titleArena = append(titleArena, r.bytes(n)...)
+		titleEnds[d] = len(titleArena)
+		nTags := r.count("tag count", uint64(r.remaining()/2))
+		for j := 0; j < nTags && r.err == nil; j++ {
+			fi := r.uvarint()
+			vi := r.uvarint()
+			if fi >= uint64(nFacets) || vi >= uint64(len(s.facetVals[fi])) {
+				r.fail("tag (%d, %d) out of range", fi, vi)
+				break
+			}
+			s.tags = append(s.tags, tagRef{facet: uint32(fi), val: uint32(vi)})
+		}
+		s.tagStart[d+1] = len(s.tags)
 	}
 	if r.err != nil {
 		return nil, r.err
 	}
-	ids := string(arena)
-	start := 0
+	ids, titles := string(arena), string(titleArena)
+	start, tstart := 0, 0
 	for d, end := range idEnds {
 		s.ids[d] = ids[start:end]
 		start = end
+		s.titles[d] = titles[tstart:titleEnds[d]]
+		tstart = titleEnds[d]
 	}
 
 	const minTermBytes = 3 + 3

@@ -2,6 +2,7 @@ package search
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,16 +41,38 @@ type Index struct {
 
 	typeNames []string
 	docType   []uint32
-	years     []int32
+	attr      []docAttr // per doc plus a sentinel (see docAttr)
 	titleHash []uint64
 	ids       string // all ids concatenated
 	idEnd     []int  // per doc end offset in ids
+	titles    string // all titles (as given) concatenated
+	titleEnd  []int  // per doc end offset in titles
 
 	terms     string // all terms concatenated, sorted
 	termEnd   []int  // per term end offset in terms
 	postStart []int  // len(termEnd)+1 offsets into postDoc/postW
 	postDoc   []uint32
 	postW     []float32
+
+	// Title-only postings for Suggest, with the same term numbering:
+	// documents whose title contains term t are
+	// tpostDoc[tpostStart[t]:tpostStart[t+1]], with their BM25 (title
+	// field only) saturated term frequencies in tpostW.
+	tpostStart []uint32
+	tpostDoc   []uint32
+	tpostW     []float32
+
+	// Facets (see buildFacets): facets sorted by name, each owning a
+	// contiguous range of value ids; per value its folded key and display
+	// form; per document its sorted value ids
+	// tagVals[attr[d].tagStart:attr[d+1].tagStart].
+	facets   []facetInfo
+	valKey   []string
+	valShow  []string
+	valFacet []uint32 // per value: index into facets
+	tagVals  []uint32
+
+	trie *termTrie // typo-tolerance dictionary trie
 
 	pool sync.Pool // *searchState
 }
@@ -78,7 +101,7 @@ func NewIndex(segs ...*Segment) *Index {
 	ix := &Index{}
 	bases := make([]uint32, len(segs))
 	var totals, withField [numFields]uint64
-	nPost, idBytes, termBytes := 0, 0, 0
+	nPost, idBytes, termBytes, titleBytes := 0, 0, 0, 0
 	for i, s := range segs {
 		if uint64(ix.n)+uint64(s.Len()) > math.MaxUint32 {
 			panic("search: too many documents for one index")
@@ -97,6 +120,9 @@ func NewIndex(segs ...*Segment) *Index {
 		for _, id := range s.ids {
 			idBytes += len(id)
 		}
+		for _, t := range s.titles {
+			titleBytes += len(t)
+		}
 		for _, t := range s.terms {
 			termBytes += len(t)
 		}
@@ -104,11 +130,13 @@ func NewIndex(segs ...*Segment) *Index {
 
 	// Per-document data.
 	ix.docType = make([]uint32, 0, ix.n)
-	ix.years = make([]int32, 0, ix.n)
+	ix.attr = make([]docAttr, 0, ix.n+1)
 	ix.titleHash = make([]uint64, 0, ix.n)
 	ix.idEnd = make([]int, 0, ix.n)
-	var ids strings.Builder
+	ix.titleEnd = make([]int, 0, ix.n)
+	var ids, titles strings.Builder
 	ids.Grow(idBytes)
+	titles.Grow(titleBytes)
 	for _, s := range segs {
 		remap := make([]uint32, len(s.typeNames))
 		for i, name := range s.typeNames {
@@ -118,11 +146,17 @@ func NewIndex(segs ...*Segment) *Index {
 			ids.WriteString(id)
 			ix.idEnd = append(ix.idEnd, ids.Len())
 			ix.docType = append(ix.docType, remap[s.typeCodes[d]])
+			titles.WriteString(s.titles[d])
+			ix.titleEnd = append(ix.titleEnd, titles.Len())
 		}
-		ix.years = append(ix.years, s.years...)
+		for _, y := range s.years {
+			ix.attr = append(ix.attr, docAttr{year: y})
+		}
 		ix.titleHash = append(ix.titleHash, s.titleHash...)
 	}
 	ix.ids = ids.String()
+	ix.titles = titles.String()
+	ix.buildFacets(segs)
 
 	// Global average field lengths, over the documents that have the field
 	// (as Lucene does), so that a field many documents lack (say, people
@@ -134,8 +168,11 @@ func NewIndex(segs ...*Segment) *Index {
 		}
 	}
 
+	avgTitle := avg[fieldTitle]
+
 	// Merge the sorted term dictionaries and their postings.
 	ix.postDoc = make([]uint32, 0, nPost)
+	ix.tpostStart = append(make([]uint32, 0, 1024), 0)
 	ix.postW = make([]float32, 0, nPost)
 	ix.postStart = append(make([]int, 0, 1024), 0)
 	termArena := make([]byte, 0, termBytes)
@@ -155,12 +192,34 @@ func NewIndex(segs ...*Segment) *Index {
 			for _, p := range s.postings[s.termStart[ti]:s.termStart[ti+1]] {
 				ix.postDoc = append(ix.postDoc, base+p.doc)
 				ix.postW = append(ix.postW, postingWeight(s, p, &avg))
+				if p.tf[fieldTitle] > 0 {
+					ix.tpostDoc = append(ix.tpostDoc, base+p.doc)
+					ix.tpostW = append(ix.tpostW, titleWeight(s, p, avgTitle))
+				}
 			}
 		}
 		ix.postStart = append(ix.postStart, len(ix.postDoc))
+		ix.tpostStart = append(ix.tpostStart, uint32(len(ix.tpostDoc)))
 	}
 	ix.terms = string(termArena)
+	ix.tpostDoc = slices.Clip(ix.tpostDoc)
+	ix.tpostW = slices.Clip(ix.tpostW)
+	// Built here rather than on first use: it takes a few percent of
+	// NewIndex, and this keeps the first misspelled query fast.
+	ix.trie = buildTrie(ix)
 	return ix
+}
+
+// titleWeight returns the BM25 saturated term frequency of posting p of
+// segment s over the title field alone, under the global average title
+// length avg.
+func titleWeight(s *Segment, p posting, avg float64) float32 {
+	ratio := 0.0
+	if avg > 0 {
+		ratio = float64(s.lens[fieldTitle][p.doc]) / avg
+	}
+	wtf := float64(p.tf[fieldTitle]) / (1 - bm25B + bm25B*ratio)
+	return max(float32(wtf*(bm25K1+1)/(wtf+bm25K1)), 1e-30)
 }
 
 // postingWeight returns the BM25F saturated term frequency
@@ -199,10 +258,17 @@ func (ix *Index) Len() int { return ix.n }
 // Stats reports the size of the index.
 func (ix *Index) Stats() IndexStats {
 	const intSize = strconv.IntSize / 8
-	b := int64(len(ix.ids)) + int64(len(ix.terms)) +
-		int64(len(ix.idEnd))*intSize + int64(len(ix.termEnd))*intSize + int64(len(ix.postStart))*intSize +
-		int64(len(ix.docType))*4 + int64(len(ix.years))*4 + int64(len(ix.titleHash))*8 +
-		int64(len(ix.postDoc))*4 + int64(len(ix.postW))*4
+	b := int64(len(ix.ids)) + int64(len(ix.terms)) + int64(len(ix.titles)) +
+		int64(len(ix.idEnd))*intSize + int64(len(ix.titleEnd))*intSize +
+		int64(len(ix.termEnd))*intSize + int64(len(ix.postStart))*intSize +
+		int64(len(ix.docType))*4 + int64(len(ix.attr))*8 + int64(len(ix.titleHash))*8 +
+		int64(len(ix.postDoc))*4 + int64(len(ix.postW))*4 +
+		int64(len(ix.tpostStart))*4 + int64(len(ix.tpostDoc))*4 + int64(len(ix.tpostW))*4 +
+		int64(len(ix.tagVals))*4 + int64(len(ix.valFacet))*4
+	for i := range ix.valKey {
+		b += int64(len(ix.valKey[i])) + int64(len(ix.valShow[i])) + 2*2*intSize
+	}
+	b += int64(len(ix.trie.label))*4 + int64(len(ix.trie.first))*4 + int64(len(ix.trie.term))*4
 	return IndexStats{Docs: ix.n, Terms: len(ix.termEnd), Postings: len(ix.postDoc), Bytes: b}
 }
 
@@ -212,6 +278,26 @@ func (ix *Index) id(d uint32) string {
 		start = ix.idEnd[d-1]
 	}
 	return ix.ids[start:ix.idEnd[d]]
+}
+
+// docAttr holds the per-document data that filters read, together so that
+// filtering a document costs one cache miss rather than several: its year
+// and the start of its facet values in Index.tagVals (they end where the
+// next document's start; the sentinel after the last document marks the
+// end).
+type docAttr struct {
+	tagStart uint32
+	year     int32
+}
+
+func (ix *Index) year(d uint32) int32 { return ix.attr[d].year }
+
+func (ix *Index) title(d uint32) string {
+	start := 0
+	if d > 0 {
+		start = ix.titleEnd[d-1]
+	}
+	return ix.titles[start:ix.titleEnd[d]]
 }
 
 func (ix *Index) term(t int) string {
@@ -224,6 +310,9 @@ func (ix *Index) term(t int) string {
 
 // df returns the global document frequency of term t.
 func (ix *Index) df(t int) int { return ix.postStart[t+1] - ix.postStart[t] }
+
+// titleDF returns the number of documents whose title contains term t.
+func (ix *Index) titleDF(t int) int { return int(ix.tpostStart[t+1] - ix.tpostStart[t]) }
 
 // termMerger walks the union of the segments' sorted term lists in order.
 type termMerger struct {

@@ -66,7 +66,68 @@ func synthCorpus(n int, seed uint64) []Doc {
 		d.Text = phrase(20, 60)
 		d.Year = 1900 + r.IntN(125)
 	}
+	synthTags(docs, seed)
 	return docs
+}
+
+// Synthetic facet values (with a few accents and mixed case, so that
+// folding matters).
+var (
+	synthGenres  = []string{"Drama", "Comedy", "Crime", "Action", "Thriller", "Romance", "Horror", "Documentary", "Sci-Fi", "Animation", "Adventure", "Fantasy", "Mystery", "Family", "War", "Western", "Musical", "History", "Biography", "Film-Noir"}
+	synthMedia   = []string{"Oil on canvas", "Gelatin silver print", "Lithograph", "Watercolor", "Bronze", "Etching", "Ink on paper", "Photograph", "Woodcut", "Pastel"}
+	synthNations = []string{"American", "French", "German", "Japanese", "Italian", "British", "Spanish", "Mexican", "Russian", "Québécois", "Dutch", "Swiss"}
+)
+
+// synthTags gives the documents facet values from their own random stream
+// (so that the other fields do not depend on it): movies get one to three
+// Zipf-distributed genres, artworks a medium and usually a nationality. A
+// few documents get an unknown year.
+func synthTags(docs []Doc, seed uint64) {
+	r := rand.New(rand.NewPCG(seed^0x5bd1e995, seed))
+	zGenre := rand.NewZipf(r, 1.3, 1, uint64(len(synthGenres)-1))
+	for i := range docs {
+		d := &docs[i]
+		d.Tags = map[string][]string{}
+		if d.Type == "movie" {
+			for range 1 + r.IntN(3) {
+				d.Tags["genre"] = append(d.Tags["genre"], synthGenres[zGenre.Uint64()])
+			}
+		} else {
+			d.Tags["medium"] = []string{synthMedia[r.IntN(len(synthMedia))]}
+			if r.IntN(5) > 0 {
+				d.Tags["nationality"] = []string{synthNations[r.IntN(len(synthNations))]}
+			}
+		}
+		if r.IntN(50) == 0 {
+			d.Year = 0
+		}
+	}
+}
+
+// synthTypo returns w with two adjacent letters after the first swapped (one
+// typo), choosing a position whose result is neither a word nor a word
+// prefix of ix's dictionary.
+func synthTypo(ix *Index, w string) string {
+	for p := 1; p+1 < len(w); p++ {
+		b := []byte(w)
+		b[p], b[p+1] = b[p+1], b[p]
+		if b[p] != b[p+1] && !ix.has(b) && !ix.hasPrefix(b) {
+			return string(b)
+		}
+	}
+	panic("no typo for " + w)
+}
+
+// synthTypo2 returns w with two substitutions (two typos) in its second
+// half, not in ix's dictionary.
+func synthTypo2(ix *Index, w string) string {
+	b := []byte(w)
+	b[len(b)-2] = 'q'
+	b[len(b)-4] = 'x'
+	if ix.has(b) || ix.hasPrefix(b) {
+		panic("typo is a word: " + string(b))
+	}
+	return string(b)
 }
 
 const benchDocs = 100_000
@@ -107,7 +168,9 @@ func BenchmarkNewIndex(b *testing.B) {
 	b.ReportMetric(float64(st.Bytes)/float64(st.Docs), "indexbytes/doc")
 }
 
-func BenchmarkSearch(b *testing.B) {
+// benchIndex builds the 100k-document index from four segments.
+func benchIndex(b *testing.B) ([]Doc, *Index) {
+	b.Helper()
 	if testing.Short() {
 		b.Skip("skipping 100k-doc corpus in -short mode")
 	}
@@ -116,8 +179,25 @@ func BenchmarkSearch(b *testing.B) {
 	for i := 0; i < len(docs); i += len(docs) / 4 {
 		segs = append(segs, BuildSegment(docs[i:min(i+len(docs)/4, len(docs))]))
 	}
-	ix := NewIndex(segs...)
+	return docs, NewIndex(segs...)
+}
+
+// longWord returns the first synthetic word from i on with at least n
+// bytes.
+func longWord(i, n int) string {
+	for ; ; i++ {
+		if w := synthWord(i); len(w) >= n {
+			return w
+		}
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	docs, ix := benchIndex(b)
 	w := synthWord
+	typo := func(i int) string { return synthTypo(ix, w(i)) }
+	no := false
+	facets := []string{"type", "decade", "genre", "medium"}
 	cases := []struct {
 		name    string
 		queries []Query
@@ -133,6 +213,24 @@ func BenchmarkSearch(b *testing.B) {
 		{"prefix-5", []Query{{Text: w(700)[:5]}, {Text: w(2000)[:5]}}},
 		{"type-filter", []Query{{Text: w(40) + " " + w(700) + " ", Type: "artwork"}}},
 		{"page-5", []Query{{Text: w(40) + " " + w(700) + " ", Offset: 40, Limit: 10}}},
+		{"fuzzy-off-miss", []Query{{Text: typo(700) + " ", Fuzzy: &no}, {Text: typo(1300) + " ", Fuzzy: &no}}},
+		{"fuzzy-1", []Query{{Text: typo(700) + " "}, {Text: typo(1300) + " "}, {Text: typo(5000) + " "}}},
+		{"fuzzy-1-prefix", []Query{{Text: typo(700)}, {Text: typo(1300)}, {Text: typo(5000)}}},
+		{"fuzzy-2", []Query{{Text: synthTypo2(ix, longWord(900, 9)) + " "}, {Text: synthTypo2(ix, longWord(9000, 10)) + " "}}},
+		{"fuzzy-mixed", []Query{{Text: w(40) + " " + typo(700) + " "}, {Text: typo(4000) + " " + w(3000)}}},
+		{"filtered", []Query{
+			{Text: w(40) + " " + w(700) + " ", YearFrom: 1950, YearTo: 1999, Filters: map[string][]string{"genre": {"drama", "crime"}}},
+			{Text: w(90) + " " + w(3000) + " ", Filters: map[string][]string{"type": {"Artwork"}, "nationality": {"quebecois", "French"}}},
+		}},
+		{"faceted", []Query{
+			{Text: w(40) + " " + w(700) + " ", Facets: facets},
+			{Text: w(90) + " " + w(3000) + " ", Facets: facets},
+		}},
+		{"faceted-common", []Query{{Text: w(2) + " ", Facets: facets}}},
+		{"filtered-faceted", []Query{
+			{Text: w(40) + " " + w(700) + " ", YearFrom: 1950, Filters: map[string][]string{"genre": {"Drama"}}, Facets: facets},
+			{Text: typo(4000) + " " + w(3000), Filters: map[string][]string{"type": {"movie"}}, Facets: facets},
+		}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -145,6 +243,59 @@ func BenchmarkSearch(b *testing.B) {
 			}
 			b.ReportMetric(float64(total)/float64(i), "matches/op")
 		})
+	}
+}
+
+func BenchmarkSuggest(b *testing.B) {
+	docs, ix := benchIndex(b)
+	w := synthWord
+	title := func(i, cut int) string { // first word and a prefix of the second
+		toks := Tokenize(docs[i].Title)
+		if len(toks) < 2 {
+			return toks[0][:min(cut, len(toks[0]))]
+		}
+		return toks[0] + " " + toks[1][:min(cut, len(toks[1]))]
+	}
+	cases := []struct {
+		name     string
+		prefixes []string
+		typ      string
+	}{
+		{"prefix-2", []string{w(700)[:2], w(1300)[:2], "ka"}, ""},
+		{"prefix-4", []string{w(700)[:4], w(1300)[:4], w(2000)[:4]}, ""},
+		{"word-and-prefix", []string{title(123, 3), title(4567, 2), title(89012, 4)}, ""},
+		{"typo-and-prefix", []string{synthTypo(ix, w(700)) + " " + w(40)[:2], synthTypo(ix, w(1300)) + " " + w(90)[:3]}, ""},
+		{"typed", []string{w(700)[:3], w(1300)[:3]}, "artwork"},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			n := 0
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				n += len(ix.Suggest(c.prefixes[i%len(c.prefixes)], c.typ, 0))
+				i++
+			}
+			b.ReportMetric(float64(n)/float64(i), "suggestions/op")
+		})
+	}
+}
+
+func BenchmarkTypoTrie(b *testing.B) {
+	_, ix := benchIndex(b)
+	b.ReportAllocs()
+	var tr *termTrie
+	for b.Loop() {
+		tr = buildTrie(ix)
+	}
+	b.ReportMetric(float64(len(tr.label)), "nodes")
+	b.ReportMetric(float64(len(ix.termEnd)), "terms")
+}
+
+func BenchmarkHighlight(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		Highlight("Zoë in the Garden of Crème Brûlée: The Matrix Reloaded", "matirx zoe garde")
 	}
 }
 

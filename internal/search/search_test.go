@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -164,7 +165,7 @@ func TestSearchMatching(t *testing.T) {
 	t.Run("hit fields", func(t *testing.T) {
 		r := ix.Search(Query{Text: "monet"})
 		h := r.Hits[0]
-		if h.ID != "a1" || h.Type != "artwork" || h.Year != 1876 || h.Score <= 0 {
+		if h.ID != "a1" || h.Type != "artwork" || h.Title != "Zoë in the Garden" || h.Year != 1876 || h.Score <= 0 {
 			t.Fatalf("hit = %+v", h)
 		}
 	})
@@ -318,7 +319,11 @@ func splitSegments(t testing.TB, docs []Doc, cuts []int) []*Segment {
 
 func TestSegmentsEquivalence(t *testing.T) {
 	docs := synthCorpus(600, 42)
-	docs = append(docs, Doc{ID: "zz-exact", Type: "movie", Title: docs[5].Title, Text: "unrelated"})
+	docs = append(docs, Doc{ID: "zz-exact", Type: "movie", Title: docs[5].Title, Text: "unrelated",
+		Tags: map[string][]string{"GENRE": {"drama", " Comedy"}, "medium": {"oil on canvas"}}})
+	// The display form of a value is its first occurrence, wherever the
+	// segments are cut.
+	docs[3].Tags = map[string][]string{"genre": {"DRAMA"}, "Genre": {"crime"}}
 	one := NewIndex(BuildSegment(docs))
 	splits := map[string][]int{
 		"two":           {300},
@@ -338,6 +343,13 @@ func TestSegmentsEquivalence(t *testing.T) {
 		{Text: "Zoë"},
 		{Text: synthWord(10) + " " + synthWord(11), Offset: 20, Limit: 30},
 		{Text: synthWord(4), Type: "movie", Limit: 100},
+		// Facets, filters and typos.
+		{Text: synthWord(2) + " " + synthWord(3), Facets: []string{"type", "decade", "genre", "medium", "nationality", "unknown"}, FacetLimit: 50},
+		{Text: synthWord(2) + " ", Filters: map[string][]string{"genre": {"drama", "COMEDY"}}, YearFrom: 1950, Facets: []string{"genre", "decade"}, Limit: 50},
+		{Text: synthWord(3) + " ", Filters: map[string][]string{"type": {"artwork"}, "nationality": {"quebecois", "french"}}, Facets: []string{"medium"}},
+		{Text: synthWord(3) + " " + synthWord(7) + " ", Filters: map[string][]string{"decade": {"1990s", "1920s"}}, Facets: []string{"decade"}},
+		{Text: synthTypo(one, synthWord(150)) + " " + synthWord(3)[:2], Facets: []string{"genre"}},
+		{Text: synthTypo(one, synthWord(700))},
 	}
 	for name, cuts := range splits {
 		t.Run(name, func(t *testing.T) {
@@ -355,9 +367,15 @@ func TestSegmentsEquivalence(t *testing.T) {
 				}
 				for i := range a.Hits {
 					ha, hb := a.Hits[i], b.Hits[i]
-					if ha.ID != hb.ID || ha.Type != hb.Type || ha.Year != hb.Year || math.Abs(ha.Score-hb.Score) > 1e-9 {
+					if ha.ID != hb.ID || ha.Type != hb.Type || ha.Title != hb.Title || ha.Year != hb.Year || math.Abs(ha.Score-hb.Score) > 1e-9 {
 						t.Fatalf("%+v: hit %d differs: %+v vs %+v", q, i, ha, hb)
 					}
+				}
+				if !reflect.DeepEqual(a.Facets, b.Facets) || a.Corrected != b.Corrected {
+					t.Fatalf("%+v: facets or correction differ:\n%v %v\n%v %v", q, a.Facets, a.Corrected, b.Facets, b.Corrected)
+				}
+				if len(q.Facets) > 0 && len(a.Facets[q.Facets[0]]) == 0 {
+					t.Fatalf("%+v: no facet values; test query is useless", q)
 				}
 			}
 		})
@@ -373,10 +391,15 @@ func TestConcurrentSearch(t *testing.T) {
 		{Text: synthWord(5), Type: "artwork", Offset: 5},
 		{Text: docs[9].Title},
 		{Text: "ka"},
+		{Text: synthWord(2), Facets: []string{"genre", "decade"}, Filters: map[string][]string{"genre": {"drama"}}},
+		{Text: synthWord(3), YearFrom: 1950, YearTo: 2000, Facets: []string{"type"}},
+		{Text: synthTypo(ix, synthWord(40)) + " " + synthWord(5)[:2], Filters: map[string][]string{"type": {"movie"}}},
 	}
 	want := make([]Result, len(queries))
+	sugg := make([][]Suggestion, len(queries))
 	for i, q := range queries {
 		want[i] = ix.Search(q)
+		sugg[i] = ix.Suggest(q.Text, "", 5)
 	}
 	var wg sync.WaitGroup
 	errs := make(chan string, 16)
@@ -385,8 +408,12 @@ func TestConcurrentSearch(t *testing.T) {
 			for i := range 40 {
 				k := (g + i) % len(queries)
 				got := ix.Search(queries[k])
-				if got.Total != want[k].Total || !slices.Equal(got.Hits, want[k].Hits) {
+				if !reflect.DeepEqual(got, want[k]) {
 					errs <- fmt.Sprintf("goroutine %d query %d: got %+v, want %+v", g, k, got, want[k])
+					return
+				}
+				if s := ix.Suggest(queries[k].Text, "", 5); !slices.Equal(s, sugg[k]) {
+					errs <- fmt.Sprintf("goroutine %d query %d: suggestions %+v, want %+v", g, k, s, sugg[k])
 					return
 				}
 			}

@@ -14,6 +14,12 @@ type Doc struct {
 	People []string // directors, cast, artists
 	Text   string   // plot, description, genres, medium ... (lowest weight)
 	Year   int
+	// Tags are facet values by facet name, for example "genre": {"Drama",
+	// "Crime"} or "medium": {"Oil on canvas"}. Values are stored as given
+	// and shown as given in facet counts; filters match them
+	// case-insensitively (see Query.Filters). Empty names and values are
+	// ignored, and so are the built-in facet names "type" and "decade".
+	Tags map[string][]string
 }
 
 // Field indexes into per-field arrays.
@@ -40,11 +46,26 @@ type Segment struct {
 	typeCodes []uint32 // per doc, index into typeNames
 	years     []int32
 	titleHash []uint64            // per doc, hash of the tokenized title
+	titles    []string            // per doc, the title as given
 	lens      [numFields][]uint32 // per field, per doc token counts
 	totals    [numFields]uint64   // per field sum of lens
 	terms     []string            // sorted, distinct
 	termStart []int               // len(terms)+1 offsets into postings
 	postings  []posting           // grouped by term, ascending doc within a term
+
+	// Facets: names and values as given, each in order of first appearance
+	// (documents in order, a document's facet names sorted, its values in
+	// the given order). Document d's pairs are tags[tagStart[d]:tagStart[d+1]].
+	facetNames []string
+	facetVals  [][]string // per facet
+	tagStart   []int      // len(ids)+1
+	tags       []tagRef
+}
+
+// tagRef is one facet value of a document: indexes into Segment.facetNames
+// and Segment.facetVals[facet].
+type tagRef struct {
+	facet, val uint32
 }
 
 // Len returns the number of documents in the segment.
@@ -68,6 +89,8 @@ func BuildSegment(docs []Doc) *Segment {
 		typeCodes: make([]uint32, n),
 		years:     make([]int32, n),
 		titleHash: make([]uint64, n),
+		titles:    make([]string, n),
+		tagStart:  make([]int, n+1),
 	}
 	for f := range s.lens {
 		s.lens[f] = make([]uint32, n)
@@ -77,6 +100,7 @@ func BuildSegment(docs []Doc) *Segment {
 	var b segmentBuilder
 	b.termIdx = make(map[string]uint32)
 	b.docEnd = make([]int, n)
+	var tb tagBuilder
 	for i := range docs {
 		doc := &docs[i]
 		d := uint32(i)
@@ -89,6 +113,10 @@ func BuildSegment(docs []Doc) *Segment {
 		}
 		s.typeCodes[i] = code
 		s.years[i] = clampYear(doc.Year)
+
+		s.titles[i] = doc.Title
+		tb.add(s, doc.Tags)
+		s.tagStart[i+1] = len(s.tags)
 
 		b.tok.reset()
 		b.tok.add(doc.Title)
@@ -108,6 +136,56 @@ func BuildSegment(docs []Doc) *Segment {
 	}
 	b.finish(s)
 	return s
+}
+
+// tagBuilder interns the facet names and values of a segment.
+type tagBuilder struct {
+	facetIdx map[string]uint32
+	valIdx   []map[string]uint32 // per facet
+	names    []string            // scratch: one document's facet names
+}
+
+// add appends the facet values of one document to s.tags.
+func (tb *tagBuilder) add(s *Segment, tags map[string][]string) {
+	if len(tags) == 0 {
+		return
+	}
+	tb.names = tb.names[:0]
+	for name, vals := range tags {
+		if name != "" && len(vals) > 0 {
+			tb.names = append(tb.names, name)
+		}
+	}
+	slices.Sort(tb.names)
+	if tb.facetIdx == nil {
+		tb.facetIdx = make(map[string]uint32)
+	}
+	for _, name := range tb.names {
+		fi, ok := tb.facetIdx[name]
+		if !ok {
+			fi = uint32(len(s.facetNames))
+			tb.facetIdx[name] = fi
+			s.facetNames = append(s.facetNames, name)
+			s.facetVals = append(s.facetVals, nil)
+			tb.valIdx = append(tb.valIdx, make(map[string]uint32))
+		}
+		start := len(s.tags)
+		for _, v := range tags[name] {
+			if v == "" {
+				continue
+			}
+			vi, ok := tb.valIdx[fi][v]
+			if !ok {
+				vi = uint32(len(s.facetVals[fi]))
+				tb.valIdx[fi][v] = vi
+				s.facetVals[fi] = append(s.facetVals[fi], v)
+			}
+			ref := tagRef{facet: fi, val: vi}
+			if !slices.Contains(s.tags[start:], ref) {
+				s.tags = append(s.tags, ref)
+			}
+		}
+	}
 }
 
 // segmentBuilder accumulates the postings of a segment. Postings are first

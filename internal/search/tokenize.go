@@ -62,6 +62,17 @@ func (t *tokenizer) token(i int) []byte {
 	return t.buf[start:t.ends[i]]
 }
 
+// seen reports whether token i equals an earlier token.
+func (t *tokenizer) seen(i int) bool {
+	tok := t.token(i)
+	for j := range i {
+		if string(t.token(j)) == string(tok) {
+			return true
+		}
+	}
+	return false
+}
+
 // strings returns the current tokens as strings sharing one allocation.
 func (t *tokenizer) strings() []string {
 	if len(t.ends) == 0 {
