@@ -256,6 +256,13 @@ func BenchmarkSuggest(b *testing.B) {
 		}
 		return toks[0] + " " + toks[1][:min(cut, len(toks[1]))]
 	}
+	// A misspelled first title word and the start of the second.
+	var typoed []string
+	for i := 100; len(typoed) < 3; i += 997 {
+		if toks := Tokenize(docs[i].Title); len(toks) >= 2 && len(toks[0]) >= 6 && len(toks[1]) >= 3 {
+			typoed = append(typoed, synthTypo(ix, toks[0])+" "+toks[1][:3])
+		}
+	}
 	cases := []struct {
 		name     string
 		prefixes []string
@@ -264,7 +271,7 @@ func BenchmarkSuggest(b *testing.B) {
 		{"prefix-2", []string{w(700)[:2], w(1300)[:2], "ka"}, ""},
 		{"prefix-4", []string{w(700)[:4], w(1300)[:4], w(2000)[:4]}, ""},
 		{"word-and-prefix", []string{title(123, 3), title(4567, 2), title(89012, 4)}, ""},
-		{"typo-and-prefix", []string{synthTypo(ix, w(700)) + " " + w(40)[:2], synthTypo(ix, w(1300)) + " " + w(90)[:3]}, ""},
+		{"typo-and-prefix", typoed, ""},
 		{"typed", []string{w(700)[:3], w(1300)[:3]}, "artwork"},
 	}
 	for _, c := range cases {
