@@ -14,6 +14,11 @@ fi
 echo "== go vet"
 go vet ./...
 
+echo "== staticcheck"
+SC="$(go env GOPATH)/bin/staticcheck"
+[ -x "$SC" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+"$SC" ./...
+
 echo "== go test"
 go test -count=1 -timeout 20m ./...
 
