@@ -97,7 +97,8 @@ type query struct {
 
 // makeQueries draws n queries from docs with a seeded random source: 40%
 // known-item exact titles, 30% title words + a surname, 20% the two most
-// distinctive title words, 10% single words (latency only). Relevance is
+// distinctive title words, 10% single words (latency only), in random
+// order. Relevance is
 // derived from the corpus, so every document that satisfies a query's
 // constraint is relevant, not only the one it was drawn from:
 //
@@ -182,6 +183,8 @@ func makeQueries(docs []doc, n int, seed int64) []query {
 	}
 	_ = nWord
 	judge(docs, qs)
+	// Interleave the kinds, so that any prefix of the set is a fair sample.
+	r.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
 	return qs
 }
 
