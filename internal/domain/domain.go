@@ -93,3 +93,26 @@ type Record struct {
 	Artwork *Artwork
 	Err     error
 }
+
+// FirstYear returns the first run of exactly four digits in a free-text date that is a
+// year from 1000 to 2100, or 0: "c. 1917" is 1917, "1865-1866" is 1865, "n.d." is 0.
+func FirstYear(s string) int {
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j-i == 4 {
+			y := int(s[i]-'0')*1000 + int(s[i+1]-'0')*100 + int(s[i+2]-'0')*10 + int(s[i+3]-'0')
+			if y >= 1000 && y <= 2100 {
+				return y
+			}
+		}
+		i = j
+	}
+	return 0
+}

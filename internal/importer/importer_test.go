@@ -376,8 +376,8 @@ func TestFirstYear(t *testing.T) {
 		"1896": 1896, "c. 1917": 1917, "1962-63": 1962, "n.d.": 0, "": 0, "19th century": 0,
 		"1890s": 1890, "12345, 1950": 1950, "0999 or 2101, then 2001": 2001, "Printed 1923, published 1925": 1923,
 	} {
-		if got := firstYear(in); got != want {
-			t.Errorf("firstYear(%q) = %d, want %d", in, got, want)
+		if got := domain.FirstYear(in); got != want {
+			t.Errorf("domain.FirstYear(%q) = %d, want %d", in, got, want)
 		}
 	}
 }

@@ -188,7 +188,7 @@ func parseMoMAArtwork(f fieldSource) (*domain.Artwork, error) {
 	a := &domain.Artwork{
 		ID:             "moma-aw-" + oid,
 		Title:          v[1],
-		Year:           firstYear(v[2]),
+		Year:           domain.FirstYear(v[2]),
 		DateText:       v[2],
 		Medium:         v[3],
 		Dimensions:     v[4],
@@ -250,24 +250,3 @@ func parenthesized(s string) []string {
 	}
 }
 
-// firstYear returns the first run of exactly four digits in s whose value
-// is within 1000–2100, or 0.
-func firstYear(s string) int {
-	for i := 0; i < len(s); {
-		if s[i] < '0' || s[i] > '9' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j-i == 4 {
-			if y, _ := strconv.Atoi(s[i:j]); y >= 1000 && y <= 2100 {
-				return y
-			}
-		}
-		i = j
-	}
-	return 0
-}

@@ -360,8 +360,8 @@ func TestFirstYear(t *testing.T) {
 		"1886": 1886, "ca. 1879": 1879, "1865-1866": 1865, "first modeled ca. 1885-1890; cast later": 1885,
 		"": 0, "unknown": 0, "12345 then 1901": 1901, "0999": 0, "2101": 0, "c. 1922–1924": 1922, "March 3, 1948": 1948,
 	} {
-		if got := firstYear(in); got != want {
-			t.Errorf("firstYear(%q) = %d, want %d", in, got, want)
+		if got := domain.FirstYear(in); got != want {
+			t.Errorf("domain.FirstYear(%q) = %d, want %d", in, got, want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package artsy
 import (
 	"bytes"
 	"errors"
-	"strconv"
 
 	"github.com/curiodata/curio/internal/domain"
 )
@@ -39,8 +38,8 @@ func (a Artist) Record(raw []byte) domain.Record {
 		Bio:         bio,
 		Nationality: a.Nationality,
 		Gender:      a.Gender,
-		BeginYear:   firstYear(a.Birthday),
-		EndYear:     firstYear(a.Deathday),
+		BeginYear:   domain.FirstYear(a.Birthday),
+		EndYear:     domain.FirstYear(a.Deathday),
 		Source:      Source,
 	}
 	return rec
@@ -86,7 +85,7 @@ func (w Artwork) Record(raw []byte, artists []Artist) domain.Record {
 	aw := &domain.Artwork{
 		ID:             ArtworkIDPrefix + w.ID,
 		Title:          w.Title,
-		Year:           firstYear(w.Date),
+		Year:           domain.FirstYear(w.Date),
 		DateText:       w.Date,
 		Medium:         w.Medium,
 		Dimensions:     w.Dimensions,
@@ -135,24 +134,3 @@ func rawCopy(raw, fallback []byte) []byte {
 	return bytes.Clone(raw)
 }
 
-// firstYear returns the first run of exactly four digits in s that is a year
-// from 1000 to 2100, or 0: "ca. 1879" is 1879, "1865-1866" is 1865.
-func firstYear(s string) int {
-	for i := 0; i < len(s); {
-		if s[i] < '0' || s[i] > '9' {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if j-i == 4 {
-			if y, _ := strconv.Atoi(s[i:j]); y >= 1000 && y <= 2100 {
-				return y
-			}
-		}
-		i = j
-	}
-	return 0
-}
