@@ -249,4 +249,3 @@ func parenthesized(s string) []string {
 		s = s[j:]
 	}
 }
-

@@ -133,4 +133,3 @@ func rawCopy(raw, fallback []byte) []byte {
 	}
 	return bytes.Clone(raw)
 }
-
