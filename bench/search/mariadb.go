@@ -53,6 +53,13 @@ func buildMaria(ctx context.Context, adminDSN string, docs []doc, batchRows int)
 	dcfg := cfg.Clone()
 	dcfg.DBName = e.name
 	dcfg.InterpolateParams = true
+	// Session-only: keep the sort of large match sets in memory rather than
+	// in on-disk temporary tables under the server's tmpdir.
+	if dcfg.Params == nil {
+		dcfg.Params = map[string]string{}
+	}
+	dcfg.Params["tmp_table_size"] = "268435456"
+	dcfg.Params["max_heap_table_size"] = "268435456"
 	if e.db, err = sql.Open("mysql", dcfg.FormatDSN()); err != nil {
 		e.Close()
 		return nil, buildInfo{}, err
@@ -155,7 +162,17 @@ func (e *mariaEngine) insert(ctx context.Context, docs []doc) error {
 	return err
 }
 
+// Search runs the FULLTEXT query, retrying once on a server error.
 func (e *mariaEngine) Search(q string) ([]string, error) {
+	ids, err := e.search(q)
+	if err != nil {
+		logf("MariaDB: %q: %v; retrying once", q, err)
+		ids, err = e.search(q)
+	}
+	return ids, err
+}
+
+func (e *mariaEngine) search(q string) ([]string, error) {
 	rows, err := e.stmt.Query(q, q)
 	if err != nil {
 		return nil, err
