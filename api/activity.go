@@ -19,6 +19,7 @@ type ActivityReader interface {
 	UploadsByCountry(ctx context.Context) ([]ingest.CountryCount, error)
 	Stats(ctx context.Context) (ingest.Stats, error)
 	UploadsDaily(ctx context.Context, from, to time.Time) ([]ingest.DayCount, error)
+	TrendingTerms(ctx context.Context, size string, at time.Time, limit int) (ingest.TermsWindow, error)
 }
 
 // MaxTrendSpan bounds /api/items/:id/trend: 24 hours of 5-second windows.
@@ -30,6 +31,33 @@ func (h *handlers) registerActivity(r *gin.Engine) {
 	r.GET("/api/uploads/map", h.uploadsMap)
 	r.GET("/api/uploads/daily", h.uploadsDaily)
 	r.GET("/api/ingest/stats", h.ingestStats)
+	r.GET("/api/terms/trending", h.trendingTerms)
+}
+
+func (h *handlers) trendingTerms(c *gin.Context) {
+	size := c.DefaultQuery("window", "1h")
+	if _, ok := ingest.TermWindows()[size]; !ok {
+		h.fail(c, badRequest{"window must be 1m or 1h, got " + strconv.Quote(size)})
+		return
+	}
+	limit, err := intQuery(c, "limit", 1, 100, 20)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	at := time.Now()
+	if v := c.Query("at"); v != "" {
+		if at, err = time.Parse(time.RFC3339, v); err != nil {
+			h.fail(c, badRequest{"at must be an RFC 3339 time like 2026-11-23T10:00:00Z, got " + strconv.Quote(v)})
+			return
+		}
+	}
+	w, err := h.d.Activity.TrendingTerms(c.Request.Context(), size, at, limit)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, w)
 }
 
 // TrendingItem is one entry of GET /api/trending.

@@ -42,7 +42,9 @@ type Deps struct {
 	Static fs.FS                           // the web app; nil serves none
 	// TemporalUIURL is shown in the web app's footer; empty hides the link.
 	TemporalUIURL string
-	Logger        *slog.Logger
+	// TemporalNamespace is the namespace the web app links runs in.
+	TemporalNamespace string
+	Logger            *slog.Logger
 }
 
 // Limits on search parameters.
@@ -62,6 +64,7 @@ func New(d Deps) http.Handler {
 	r.GET("/api/search", h.search)
 	r.GET("/api/suggest", h.suggest)
 	r.GET("/api/config", h.config)
+	r.GET("/api/items/:id", h.item)
 	if d.Activity != nil {
 		h.registerActivity(r)
 	}
@@ -127,7 +130,7 @@ func (h *handlers) health(c *gin.Context) {
 }
 
 func (h *handlers) config(c *gin.Context) {
-	c.JSON(http.StatusOK, gin.H{"temporal_ui_url": h.d.TemporalUIURL})
+	c.JSON(http.StatusOK, gin.H{"temporal_ui_url": h.d.TemporalUIURL, "temporal_namespace": h.d.TemporalNamespace})
 }
 
 // SearchResult is one hit with its details from MySQL.

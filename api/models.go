@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,6 +22,7 @@ func (h *handlers) registerModels(r *gin.Engine) {
 	r.GET("/api/artworks/:id/similar", h.similar("artwork"))
 	r.GET("/api/pagerank/top", h.topPages)
 	r.GET("/api/ads/:user", h.ads)
+	h.registerTopics(r)
 }
 
 // SimilarItem is one entry of GET /api/{movies|artworks}/:id/similar.
@@ -38,13 +38,7 @@ type SimilarItem struct {
 func (h *handlers) similar(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.Param("id")
-		items, err := h.d.Items.ItemsByID(c.Request.Context(), []string{id})
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		if it, ok := items[id]; !ok || it.Type != typ {
-			c.JSON(http.StatusNotFound, gin.H{"error": "no " + typ + " with id " + strconv.Quote(id)})
+		if _, ok := h.requireItem(c, id, typ); !ok {
 			return
 		}
 		raw, err := h.d.Models.ModelRow(c.Request.Context(), "similar", id)

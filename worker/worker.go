@@ -50,7 +50,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		workflows.BuildSimilarityName: workflows.BuildSimilarity, workflows.AggregateUploadsName: workflows.AggregateUploads,
 		workflows.ClickstreamPageRankName: workflows.ClickstreamPageRank, workflows.TargetAdsName: workflows.TargetAds,
 		workflows.RunShardsName: workflows.RunShards, workflows.NoopBatchName: workflows.NoopBatch,
-		workflows.BackfillName: workflows.Backfill,
+		workflows.BackfillName: workflows.Backfill, workflows.BuildTopicsName: workflows.BuildTopics,
+		workflows.TermsRollupName: workflows.TermsRollup,
 	} {
 		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
 	}

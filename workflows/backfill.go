@@ -58,6 +58,8 @@ func partitionRun(asset, partition string) (string, any, error) {
 		return LandEventsName, LandEventsInput{Hour: hr, Grace: time.Second}, nil
 	case assets.UploadsHourly:
 		return AggregateUploadsName, HourlyInput{From: hr, To: hr.Add(time.Hour)}, nil
+	case assets.TermsTrending:
+		return TermsRollupName, TermsRollupInput{From: hr, To: hr.Add(time.Hour)}, nil
 	}
 	return "", nil, fmt.Errorf("asset %s has no per-partition workflow", asset)
 }

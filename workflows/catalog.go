@@ -244,6 +244,8 @@ func Inputs() map[string]func() any {
 		TargetAdsName:           func() any { return &TargetAdsInput{} },
 		NoopBatchName:           func() any { return &BatchOptions{} },
 		BackfillName:            func() any { return &BackfillInput{} },
+		BuildTopicsName:         func() any { return &BuildTopicsInput{} },
+		TermsRollupName:         func() any { return &TermsRollupInput{} },
 	}
 }
 

@@ -37,6 +37,8 @@ const (
 	SimilarItems   = "model.similar"
 	PageRank       = "model.pagerank"
 	AdTargets      = "model.ads"
+	TermsTrending  = "terms.trending"
+	TopicModel     = "model.topics"
 )
 
 // Registry returns every declared asset, upstreams before downstreams.
@@ -61,6 +63,12 @@ func Registry() []Asset {
 			Description: "PageRank of items over click edges", MaxAge: 2 * time.Hour},
 		{Name: AdTargets, Workflow: "TargetAds", Upstreams: []string{RawEvents, CatalogItems},
 			Description: "users to target per category, with products", MaxAge: 2 * time.Hour},
+		{Name: TermsTrending, Workflow: "TermsRollup", Partitioning: Hourly, Upstreams: []string{},
+			Description: "top terms and #tags per 1-minute and 1-hour window (speed line), checked and pruned hourly",
+			Checks:      []string{"hour_equals_sum_of_minutes"}, MaxAge: 2 * time.Hour},
+		{Name: TopicModel, Workflow: "BuildTopics", Upstreams: []string{CatalogItems},
+			Description: "LDA topics over movie plots and artwork descriptions, with each item's topic mix",
+			Checks:      []string{"heldout_perplexity_below_uniform"}, MaxAge: 26 * time.Hour},
 	}
 }
 

@@ -225,6 +225,13 @@ func TestLandingExactlyOnceAcrossRestart(t *testing.T) {
 
 func TestStreamWindowsExactlyOnce(t *testing.T) {
 	pool, k := setup(t)
+	// Catalog titles of two of the generated items, so views count terms too (a2 stays
+	// unknown and contributes none).
+	if _, err := pool.Exec(context.Background(), `INSERT INTO movies (id, title, genres, source) VALUES
+		('m1', 'The Matrix Reloaded', '{Sci-Fi,Action}', 't'), ('m2', 'Matrix of Love', '{Comedy}', 't');
+		INSERT INTO artworks (id, title, classification, source) VALUES ('a1', 'Untitled (Matrix)', 'Photograph', 't')`); err != nil {
+		t.Fatal(err)
+	}
 	evs, _ := produce(t, k.Brokers(), 2000)
 	hw := highWater(t, k.Brokers())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -273,6 +280,70 @@ func TestStreamWindowsExactlyOnce(t *testing.T) {
 		if m != n {
 			t.Errorf("uploads %s: %d, want %d", c, m, n)
 		}
+	}
+	checkTermWindows(t, pool, evs)
+}
+
+// checkTermWindows compares term_windows with counts computed from the events: the words
+// and tags of a known title count once per view or collect of it, a search's once per search.
+func checkTermWindows(t *testing.T, pool *pgxpool.Pool, evs []events.Event) {
+	t.Helper()
+	titled := map[string][2][]string{ // words, tags
+		"m1": {{"matrix", "reloaded"}, {"#sci-fi", "#action"}}, "m2": {{"matrix", "love"}, {"#comedy"}},
+		"a1": {{"untitled", "matrix"}, {"#photograph"}}}
+	want := map[string]int64{}
+	for _, e := range evs {
+		for name, size := range TermWindows() {
+			key := func(kind, term string) string {
+				return fmt.Sprintf("%s|%s|%s|%s", name, e.Time.UTC().Truncate(size).Format(time.RFC3339), kind, term)
+			}
+			switch e.Type {
+			case events.TypeView, events.TypeCollect:
+				if text, ok := titled[e.ItemID]; ok {
+					for _, w := range text[0] {
+						want[key(KindTerm, w)]++
+					}
+					for _, tag := range text[1] {
+						want[key(KindTag, tag)]++
+					}
+				}
+			case events.TypeSearch:
+				words, tags := eventTerms(e)
+				for _, w := range words {
+					want[key(KindTerm, w)]++
+				}
+				for _, tag := range tags {
+					want[key(KindTag, tag)]++
+				}
+			}
+		}
+	}
+	rows, err := pool.Query(context.Background(), `SELECT window_size, window_start, kind, term, count FROM term_windows`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]int64{}
+	for rows.Next() {
+		var size, kind, term string
+		var ws time.Time
+		var n int64
+		if err := rows.Scan(&size, &ws, &kind, &term, &n); err != nil {
+			t.Fatal(err)
+		}
+		got[fmt.Sprintf("%s|%s|%s|%s", size, ws.UTC().Format(time.RFC3339), kind, term)] += n
+	}
+	if want[fmt.Sprintf("1h|%s|term|matrix", evs[0].Time.UTC().Truncate(time.Hour).Format(time.RFC3339))] == 0 {
+		t.Fatal("test data has no views of titled items in the first hour")
+	}
+	for k, n := range want {
+		// Search words other than the titles' come from the generator's queries; all must match.
+		if got[k] != n {
+			t.Errorf("term window %s: %d, want %d", k, got[k], n)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d term windows, want %d", len(got), len(want))
 	}
 }
 

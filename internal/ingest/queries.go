@@ -133,3 +133,49 @@ func (r *Reader) UploadsDaily(ctx context.Context, from, to time.Time) ([]DayCou
 	}
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[DayCount])
 }
+
+// TermCount is a term's (or tag's) count in a window.
+type TermCount struct {
+	Term  string `json:"term"`
+	Count int64  `json:"count"`
+}
+
+// TermsWindow is the top terms and tags of one window.
+type TermsWindow struct {
+	Window string      `json:"window"`
+	From   time.Time   `json:"from"`
+	To     time.Time   `json:"to"`
+	Terms  []TermCount `json:"terms"`
+	Tags   []TermCount `json:"tags"`
+}
+
+// TrendingTerms returns the top terms and tags of the window of the given size ("1m" or
+// "1h") that contains at, most first (ties by term).
+func (r *Reader) TrendingTerms(ctx context.Context, size string, at time.Time, limit int) (TermsWindow, error) {
+	d, ok := TermWindows()[size]
+	if !ok {
+		return TermsWindow{}, fmt.Errorf("unknown term window %q", size)
+	}
+	from := at.UTC().Truncate(d)
+	out := TermsWindow{Window: size, From: from, To: from.Add(d), Terms: []TermCount{}, Tags: []TermCount{}}
+	for _, kind := range []string{KindTerm, KindTag} {
+		rows, err := r.pool.Query(ctx, `SELECT term, count FROM term_windows
+			WHERE window_size = $1 AND window_start = $2 AND kind = $3 ORDER BY count DESC, term LIMIT $4`, size, from, kind, limit)
+		if err != nil {
+			return out, fmt.Errorf("trending %ss: %w", kind, err)
+		}
+		tcs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (TermCount, error) {
+			var tc TermCount
+			return tc, row.Scan(&tc.Term, &tc.Count)
+		})
+		if err != nil {
+			return out, fmt.Errorf("trending %ss: %w", kind, err)
+		}
+		if kind == KindTerm {
+			out.Terms = append(out.Terms, tcs...)
+		} else {
+			out.Tags = append(out.Tags, tcs...)
+		}
+	}
+	return out, nil
+}

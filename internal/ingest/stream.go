@@ -30,8 +30,8 @@ type StreamOptions struct {
 	Lateness time.Duration
 }
 
-// Stream keeps per-window counts of events per item and type, and upload counts per
-// country, in PostgreSQL. Every batch writes its count deltas and its offset in one
+// Stream keeps per-window counts of events per item and type, upload counts per country,
+// and term counts per 1-minute and 1-hour window (see term_windows), in PostgreSQL. Every batch writes its count deltas and its offset in one
 // transaction, so counts equal exactly the events up to the stored offset.
 type Stream struct {
 	c *consumer
@@ -43,7 +43,8 @@ func NewStream(pool *pgxpool.Pool, opts Options, sopts StreamOptions) *Stream {
 	if sopts.Lateness <= 0 {
 		sopts.Lateness = 10 * time.Second
 	}
-	return &Stream{c: &consumer{opts: opts, pool: pool, handler: &streamHandler{group: opts.Group, lateness: sopts.Lateness, maxTS: map[int32]time.Time{}}}}
+	return &Stream{c: &consumer{opts: opts, pool: pool, handler: &streamHandler{group: opts.Group, lateness: sopts.Lateness,
+		maxTS: map[int32]time.Time{}, texts: newItemTexts(100_000)}}}
 }
 
 // Run consumes until ctx ends (nil) or a batch fails.
@@ -57,6 +58,7 @@ type streamHandler struct {
 	lateness time.Duration
 	mu       sync.Mutex
 	maxTS    map[int32]time.Time // newest event time per partition: the watermark's base
+	texts    *itemTexts          // catalog titles of viewed items, for the term windows
 }
 
 func (h *streamHandler) reset(_ string, p int32) {
@@ -78,11 +80,13 @@ func (h *streamHandler) handle(ctx context.Context, tx pgx.Tx, _ string, partiti
 	deltas := map[windowKey]int64{}
 	uploads := map[string]int64{}
 	var seen, late int64
+	decoded := make([]events.Event, 0, len(msgs))
 	for _, m := range msgs {
 		e, err := events.Decode(m.Value)
 		if err != nil {
 			continue // the lander dead-letters it
 		}
+		decoded = append(decoded, e)
 		item := e.ItemID
 		if e.Type == events.TypeClick {
 			item = e.Target
@@ -129,6 +133,9 @@ func (h *streamHandler) handle(ctx context.Context, tx pgx.Tx, _ string, partiti
 			ON CONFLICT (country) DO UPDATE SET count = upload_countries.count + EXCLUDED.count`, country, n); err != nil {
 			return fmt.Errorf("upsert uploads: %w", err)
 		}
+	}
+	if err := countTerms(ctx, tx, h.texts, decoded); err != nil {
+		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO stream_stats (consumer, kpartition, events, late) VALUES ($1, $4, $2, $3)
 		ON CONFLICT (consumer, kpartition) DO UPDATE SET events = stream_stats.events + EXCLUDED.events, late = stream_stats.late + EXCLUDED.late, updated_at = now()`,

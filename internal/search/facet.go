@@ -22,8 +22,8 @@ const DefaultFacetLimit = 10
 
 // FacetCount is the number of matching documents with one facet value.
 type FacetCount struct {
-	Value string // as given in the first document (in index order) that has it
-	Count int
+	Value string `json:"value"` // as given in the first document (in index order) that has it
+	Count int    `json:"count"`
 }
 
 // facetInfo is one facet of an Index. Its values have the contiguous global

@@ -1,0 +1,98 @@
+// Package terms extracts trending-term material from user activity: the words of a
+// search query or of a catalog title, and hashtag-like tags. It uses the search
+// tokenizer, so a term here is exactly a term the search index knows. It performs no I/O.
+package terms
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/curiodata/curio/internal/search"
+)
+
+// Limits on what one text contributes, so a hostile query cannot flood the windows.
+const (
+	MaxTermsPerText = 16
+	MaxTagLen       = 40
+	minTermRunes    = 2
+)
+
+// Words returns the distinct terms of text in order of first appearance: search tokens
+// without stop words, pure numbers or one-letter tokens, at most MaxTermsPerText.
+func Words(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, tok := range search.Tokenize(text) {
+		if search.IsStopWord(tok) || utf8.RuneCountInString(tok) < minTermRunes || isNumber(tok) || seen[tok] {
+			continue
+		}
+		seen[tok] = true
+		out = append(out, tok)
+		if len(out) == MaxTermsPerText {
+			break
+		}
+	}
+	return out
+}
+
+// Hashtags returns the distinct #tags written in text ("#noir", "#film_noir"), folded
+// like search terms and prefixed with '#'.
+func Hashtags(text string) []string {
+	var out []string
+	for i := 0; i < len(text); i++ {
+		if text[i] != '#' || (i > 0 && isWordByte(text[i-1])) {
+			continue
+		}
+		j := i + 1
+		for j < len(text) {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-') {
+				break
+			}
+			j += size
+		}
+		if tag := Tag(text[i+1 : j]); tag != "" && !contains(out, tag) {
+			out = append(out, tag)
+		}
+		i = j - 1
+	}
+	return out
+}
+
+// Tag turns a label ("Film-Noir", "Oil on canvas") into a tag ("#film-noir",
+// "#oil-on-canvas"): folded search tokens joined by '-'. It returns "" for a label
+// without letters or digits, or one longer than MaxTagLen once folded.
+func Tag(label string) string {
+	toks := search.Tokenize(strings.ReplaceAll(label, "_", " "))
+	if len(toks) == 0 {
+		return ""
+	}
+	tag := "#" + strings.Join(toks, "-")
+	if len(tag) > MaxTagLen+1 {
+		return ""
+	}
+	return tag
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= 0x80
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
