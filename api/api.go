@@ -40,6 +40,11 @@ type Deps struct {
 	Assets assets.Store
 	Ready  func(ctx context.Context) error // checks the databases; nil means always ready
 	Static fs.FS                           // the web app; nil serves none
+	// ShardStats feeds batch shard durations to /metrics; nil leaves them out.
+	ShardStats ShardStatsReader
+	// Admin enables the token-guarded state-changing endpoints; nil disables them.
+	Admin  *Admin
+	Limits Limits
 	// TemporalUIURL is shown in the web app's footer; empty hides the link.
 	TemporalUIURL string
 	// TemporalNamespace is the namespace the web app links runs in.
@@ -57,12 +62,26 @@ const (
 // New builds the HTTP handler.
 func New(d Deps) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	d.Limits = d.Limits.withDefaults()
 	r := gin.New()
-	r.Use(gin.Recovery(), requestLog(d.Logger))
-	h := &handlers{d: d}
+	// Without trusted proxies the client is the TCP peer: X-Forwarded-For cannot be spoofed
+	// to dodge the rate limit.
+	_ = r.SetTrustedProxies(validProxies(d.Limits.TrustedProxies, d.Logger))
+	h := &handlers{d: d, metrics: newMetrics(d)}
+	r.Use(gin.Recovery(), h.metrics.middleware(), requestLog(d.Logger), limitBody(d.Limits))
+	var limiter *clientLimiter
+	if d.Limits.SearchRate > 0 {
+		limiter = newClientLimiter(d.Limits.SearchRate, d.Limits.SearchBurst)
+	}
 	r.GET("/healthz", h.health)
-	r.GET("/api/search", h.search)
-	r.GET("/api/suggest", h.suggest)
+	r.GET("/readyz", h.health)
+	r.GET("/livez", h.live)
+	r.GET("/metrics", h.metrics.handler())
+	r.GET("/api/search", h.rateLimited(limiter), h.search)
+	r.GET("/api/suggest", h.rateLimited(limiter), h.suggest)
 	r.GET("/api/config", h.config)
 	r.GET("/api/items/:id", h.item)
 	if d.Activity != nil {
@@ -74,12 +93,13 @@ func New(d Deps) http.Handler {
 	if d.Assets != nil {
 		h.registerAssets(r)
 	}
+	h.registerAdmin(r)
 	var files http.Handler
 	if d.Static != nil {
 		files = http.FileServer(http.FS(d.Static))
 	}
 	r.NoRoute(func(c *gin.Context) {
-		if files == nil || strings.HasPrefix(c.Request.URL.Path, "/api/") || c.Request.Method != http.MethodGet {
+		if files == nil || strings.HasPrefix(c.Request.URL.Path, "/api/") || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
 			c.JSON(http.StatusNotFound, gin.H{"error": "no such endpoint: " + c.Request.Method + " " + c.Request.URL.Path})
 			return
 		}
@@ -88,7 +108,10 @@ func New(d Deps) http.Handler {
 	return r
 }
 
-type handlers struct{ d Deps }
+type handlers struct {
+	d       Deps
+	metrics *apiMetrics
+}
 
 // badRequest is an error whose message is safe and useful to show the client.
 type badRequest struct{ msg string }

@@ -4,10 +4,12 @@
 package workflows
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -247,6 +249,28 @@ func Inputs() map[string]func() any {
 		BuildTopicsName:         func() any { return &BuildTopicsInput{} },
 		TermsRollupName:         func() any { return &TermsRollupInput{} },
 	}
+}
+
+// DecodeInput decodes a workflow's JSON input strictly (unknown fields are errors); an
+// empty input is the workflow's defaults.
+func DecodeInput(name string, raw []byte) (any, error) {
+	newInput, ok := Inputs()[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown workflow %q: known workflows are %s", name, strings.Join(Names(), ", "))
+	}
+	in := newInput()
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return in, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		return nil, fmt.Errorf("workflow input for %s: %w", name, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("workflow input for %s: trailing data after the JSON object", name)
+	}
+	return in, nil
 }
 
 // Names lists the workflows users can start, sorted.

@@ -269,10 +269,25 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: api.New(api.Deps{
-		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Models: my, Assets: pg, Static: frontend.FS(), Logger: logger, TemporalUIURL: e.TemporalUIURL,
+	var admin *api.Admin
+	if cfg.AdminToken != "" {
+		// Lazy: the API serves searches even while Temporal is unreachable.
+		tc, err := client.NewLazyClient(client.Options{HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
+			Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client"))})
+		if err != nil {
+			return fmt.Errorf("temporal client for the admin API: %w", err)
+		}
+		defer tc.Close()
+		admin = &api.Admin{Token: cfg.AdminToken, Temporal: tc, TaskQueue: cfg.TaskQueue}
+	} else {
+		logger.Info("admin endpoints disabled: CURIO_ADMIN_TOKEN is not set")
+	}
+	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
+	srv := api.NewServer(api.New(api.Deps{
+		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Models: my, Assets: pg, ShardStats: pg, Static: frontend.FS(),
+		Logger: logger, TemporalUIURL: e.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Admin: admin, Limits: limits,
 		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
-	}), ReadHeaderTimeout: 10 * time.Second}
+	}), limits)
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
@@ -298,15 +313,9 @@ func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, args []
 		}
 		input = json.RawMessage(pos[1])
 	}
-	newInput, ok := workflows.Inputs()[name]
-	if !ok {
-		return fmt.Errorf("unknown workflow %q: known workflows are %s", name, strings.Join(workflows.Names(), ", "))
-	}
-	in := newInput()
-	dec := json.NewDecoder(strings.NewReader(string(input)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(in); err != nil {
-		return fmt.Errorf("workflow input for %s: %w", name, err)
+	in, err := workflows.DecodeInput(name, input)
+	if err != nil {
+		return err
 	}
 	e := endpoints(cfg)
 	c, err := dialTemporal(ctx, cfg, e, logger)

@@ -86,7 +86,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			val, ok := os.LookupEnv(v.Name)
 			if !ok {
 				val = v.Default + " (default)"
-			} else if strings.HasSuffix(v.Name, "_DSN") {
+			} else if v.Name == "CURIO_ADMIN_TOKEN" && val != "" {
+				val = "(set, not shown)"
+			} else if config.Secret(v.Name) {
 				val = redact(val)
 			}
 			fmt.Fprintf(stdout, "%-28s %s\n", v.Name, val)

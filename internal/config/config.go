@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -45,6 +46,34 @@ type Config struct {
 	ScrapeUserAgent string        // CURIO_SCRAPE_USER_AGENT
 	ScrapeDelay     time.Duration // CURIO_SCRAPE_DELAY: minimum gap between requests to one host
 	ScrapeParallel  int           // CURIO_SCRAPE_PARALLELISM: concurrent requests per host
+
+	// AdminToken guards the API's state-changing endpoints (CURIO_ADMIN_TOKEN, or the
+	// file named by CURIO_ADMIN_TOKEN_FILE); empty disables them. Never logged.
+	AdminToken     string
+	SearchRate     float64       // CURIO_SEARCH_RATE: search requests per second per client (0: unlimited)
+	SearchBurst    int           // CURIO_SEARCH_BURST
+	HTTPTimeout    time.Duration // CURIO_HTTP_TIMEOUT: longest a request may take
+	HTTPMaxBody    int64         // CURIO_HTTP_MAX_BODY: largest request body, bytes
+	TrustedProxies []string      // CURIO_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed
+}
+
+// String describes c without secrets.
+func (c Config) String() string {
+	c.AdminToken = redacted(c.AdminToken)
+	type plain Config
+	return fmt.Sprintf("%+v", plain(c))
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "(redacted)"
+}
+
+// Secret reports whether the variable holds a secret that must never be printed.
+func Secret(name string) bool {
+	return name == "CURIO_ADMIN_TOKEN" || strings.HasSuffix(name, "_DSN")
 }
 
 // Var documents one environment variable.
@@ -81,6 +110,13 @@ func Vars() []Var {
 		{"CURIO_SCRAPE_USER_AGENT", "CurioBot/1.0 (+https://github.com/curiodata/curio)", "User-Agent of the crawler"},
 		{"CURIO_SCRAPE_DELAY", "1s", "minimum gap between two requests to one host"},
 		{"CURIO_SCRAPE_PARALLELISM", "2", "concurrent requests per host"},
+		{"CURIO_ADMIN_TOKEN", "", "bearer token for the API's state-changing endpoints (start runs, backfills, schedules); empty disables them"},
+		{"CURIO_ADMIN_TOKEN_FILE", "", "file holding the admin token (e.g. a Docker secret); used when CURIO_ADMIN_TOKEN is empty"},
+		{"CURIO_SEARCH_RATE", "20", "search and suggest requests per second per client IP (0: unlimited)"},
+		{"CURIO_SEARCH_BURST", "40", "requests a client may make at once before the rate applies"},
+		{"CURIO_HTTP_TIMEOUT", "10s", "longest an API request may take"},
+		{"CURIO_HTTP_MAX_BODY", "1048576", "largest accepted request body in bytes"},
+		{"CURIO_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty trusts none"},
 	}
 }
 
@@ -155,6 +191,36 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		ScrapeUserAgent:   get("CURIO_SCRAPE_USER_AGENT"),
 		ScrapeDelay:       dur("CURIO_SCRAPE_DELAY"),
 		ScrapeParallel:    atoi("CURIO_SCRAPE_PARALLELISM"),
+		AdminToken:        get("CURIO_ADMIN_TOKEN"),
+		SearchRate:        float("CURIO_SEARCH_RATE"),
+		SearchBurst:       atoi("CURIO_SEARCH_BURST"),
+		HTTPTimeout:       dur("CURIO_HTTP_TIMEOUT"),
+		HTTPMaxBody:       int64(atoi("CURIO_HTTP_MAX_BODY")),
+	}
+	if f := get("CURIO_ADMIN_TOKEN_FILE"); f != "" && c.AdminToken == "" {
+		b, err := os.ReadFile(f)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Sprintf("CURIO_ADMIN_TOKEN_FILE: %v", err))
+		case strings.TrimSpace(string(b)) == "":
+			errs = append(errs, fmt.Sprintf("CURIO_ADMIN_TOKEN_FILE: %s is empty", f))
+		default:
+			c.AdminToken = strings.TrimSpace(string(b))
+		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 16 {
+		errs = append(errs, "CURIO_ADMIN_TOKEN: use at least 16 characters (e.g. openssl rand -hex 24)")
+	}
+	if c.HTTPMaxBody == 0 {
+		errs = append(errs, "CURIO_HTTP_MAX_BODY must be positive")
+	}
+	for _, p := range strings.Split(get("CURIO_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+				errs = append(errs, fmt.Sprintf("CURIO_TRUSTED_PROXIES: %q is not a CIDR or IP", p))
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
 	}
 	for _, b := range strings.Split(get("CURIO_KAFKA_BROKERS"), ",") {
 		if b = strings.TrimSpace(b); b != "" {

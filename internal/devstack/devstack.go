@@ -199,13 +199,17 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	if err != nil {
 		return nil, fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{
-		Handler: api.New(api.Deps{
-			Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()), Models: s.MySQL, Assets: s.PG, Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, Logger: logger,
-			Ready: func(ctx context.Context) error { return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx)) },
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
+	var admin *api.Admin
+	if cfg.AdminToken != "" {
+		admin = &api.Admin{Token: cfg.AdminToken, Temporal: s.Temporal, TaskQueue: cfg.TaskQueue}
 	}
+	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
+	srv := api.NewServer(api.New(api.Deps{
+		Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()), Models: s.MySQL, Assets: s.PG, ShardStats: s.PG,
+		Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Logger: logger,
+		Admin: admin, Limits: limits,
+		Ready: func(ctx context.Context) error { return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx)) },
+	}), limits)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server stopped", "err", err)

@@ -3,6 +3,7 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/schedules"
+	"github.com/curiodata/curio/internal/search"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/testdb"
 	"github.com/curiodata/curio/internal/testsite"
@@ -252,6 +254,7 @@ func TestEndToEnd(t *testing.T) {
 		{ID: "e2e-1", Type: events.TypeView, UserID: "u1", Time: now, ItemID: movie.ID, ItemType: "movie"},
 		{ID: "e2e-2", Type: events.TypeView, UserID: "u2", Time: now, ItemID: movie.ID, ItemType: "movie"},
 		{ID: "e2e-3", Type: events.TypeUpload, UserID: "u3", Time: now, ItemID: movie.ID, ItemType: "movie", Country: "FR"},
+		{ID: "e2e-4", Type: events.TypeSearch, UserID: "u4", Time: now, Query: "haunted lighthouse #Noir", Category: "Drama"},
 	}
 	if err := ingest.Send(prod, ingest.TopicEvents, evs); err != nil {
 		t.Fatal(err)
@@ -265,7 +268,7 @@ func TestEndToEnd(t *testing.T) {
 		Stream      int64            `json:"stream_events"`
 	}
 	deadline = time.Now().Add(60 * time.Second)
-	for stats.Landed < 3 || stats.Stream < 3 || stats.DeadLetters["malformed_json"] < 1 {
+	for stats.Landed < 4 || stats.Stream < 3 || stats.DeadLetters["malformed_json"] < 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("events not ingested: %+v", stats)
 		}
@@ -292,6 +295,23 @@ func TestEndToEnd(t *testing.T) {
 	if len(uploads.Countries) != 1 || uploads.Countries[0].Country != "FR" {
 		t.Errorf("uploads = %+v", uploads)
 	}
+	// Trending terms: the search's words and tags, and the viewed title's words.
+	var terms struct {
+		Terms, Tags []struct {
+			Term  string
+			Count int64
+		}
+	}
+	getJSON(t, stack.APIURL+"/api/terms/trending?window=1m&at="+now.Format(time.RFC3339), http.StatusOK, &terms)
+	termCounts := map[string]int64{}
+	for _, tc := range append(terms.Terms, terms.Tags...) {
+		termCounts[tc.Term] = tc.Count
+	}
+	titleWord := search.Tokenize(movie.Title)[0]
+	if termCounts["haunted"] != 1 || termCounts["#noir"] != 1 || termCounts["#drama"] != 1 || termCounts[titleWord] < 2 {
+		t.Errorf("trending terms %+v (want haunted, #noir, #drama once and %q at least twice)", terms, titleWord)
+	}
+	getJSON(t, stack.APIURL+"/api/terms/trending?window=1d", http.StatusBadRequest, nil)
 	getJSON(t, stack.APIURL+"/api/trending?window=forever", http.StatusBadRequest, nil)
 	getJSON(t, stack.APIURL+"/api/items/x/trend?from=yesterday", http.StatusBadRequest, nil)
 	// The current hour's partition is recorded as an asset (grace 0: the test does not wait).
@@ -340,6 +360,56 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("uploads daily %+v", daily)
 	}
 
+	// Topics: LDA fitted over the workers, published for the API.
+	tr, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-topics", TaskQueue: cfg.TaskQueue},
+		workflows.BuildTopicsName, workflows.BuildTopicsInput{BatchOptions: workflows.BatchOptions{Shards: 3}, K: 6, Iterations: 15})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var topicsRes workflows.BuildTopicsResult
+	if err := tr.Get(ctx, &topicsRes); err != nil {
+		t.Fatalf("BuildTopics: %v", err)
+	}
+	if q := topicsRes.Quality; q.Topics != 6 || q.Perplexity <= 0 || q.Perplexity >= q.UniformPPL || topicsRes.Publish == nil {
+		t.Errorf("topics %+v", topicsRes)
+	}
+	var topicList struct {
+		Topics []struct {
+			ID    int
+			Words []struct{ Word string }
+			Items int
+		}
+	}
+	getJSON(t, stack.APIURL+"/api/topics", http.StatusOK, &topicList)
+	if len(topicList.Topics) != 6 || len(topicList.Topics[0].Words) == 0 {
+		t.Errorf("topics %+v", topicList)
+	}
+	var mix struct{ Topics []struct{ Topic int } }
+	getJSON(t, stack.APIURL+"/api/movies/"+movie.ID+"/topics", http.StatusOK, &mix)
+	if len(mix.Topics) == 0 {
+		t.Fatalf("no topics for %s", movie.ID)
+	}
+	var members struct {
+		Total int
+		Items []struct{ ID string }
+	}
+	getJSON(t, stack.APIURL+fmt.Sprintf("/api/topics/%d/items?limit=100", mix.Topics[0].Topic), http.StatusOK, &members)
+	if members.Total == 0 || len(members.Items) == 0 {
+		t.Errorf("topic %d items %+v", mix.Topics[0].Topic, members)
+	}
+	getJSON(t, stack.APIURL+"/api/topics/x/items", http.StatusBadRequest, nil)
+	getJSON(t, stack.APIURL+"/api/topics/999/items", http.StatusNotFound, nil)
+	// Terms rollup: the current hour's 1h window equals its 1m windows.
+	rr, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "e2e-terms", TaskQueue: cfg.TaskQueue},
+		workflows.TermsRollupName, workflows.TermsRollupInput{From: now.Truncate(time.Hour), To: now.Truncate(time.Hour).Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rolled []activities.TermsRollupResult
+	if err := rr.Get(ctx, &rolled); err != nil || len(rolled) != 1 || !rolled[0].Consistent || rolled[0].Tokens == 0 {
+		t.Errorf("terms rollup %+v %v", rolled, err)
+	}
+
 	// Assets: lineage of the runs above, with partition status.
 	var graph struct {
 		Assets []struct {
@@ -352,7 +422,8 @@ func TestEndToEnd(t *testing.T) {
 	for _, a := range graph.Assets {
 		counts2[a.Name] = a.Counts
 	}
-	for _, name := range []string{assets.CatalogItems, assets.SearchIndex, assets.ServingCatalog, assets.SimilarItems, assets.ScrapedPages} {
+	for _, name := range []string{assets.CatalogItems, assets.SearchIndex, assets.ServingCatalog, assets.SimilarItems, assets.ScrapedPages,
+		assets.TopicModel, assets.TermsTrending} {
 		if counts2[name]["materialized"] != 1 {
 			t.Errorf("asset %s: %v", name, counts2[name])
 		}

@@ -305,3 +305,23 @@ func (s *Store) ItemRefs(ctx context.Context, limit int) ([]ItemRef, error) {
 		return it, err
 	})
 }
+
+// JobDuration is the count and total duration of a batch job's finished shard attempts.
+type JobDuration struct {
+	Job     string
+	Count   int64
+	Seconds float64
+}
+
+// ShardDurations sums batch_shard_runs per job.
+func (s *Store) ShardDurations(ctx context.Context) ([]JobDuration, error) {
+	rows, err := s.pool.Query(ctx, `SELECT job, count(*), coalesce(sum(extract(epoch FROM finished_at - started_at)), 0)::float8
+		FROM batch_shard_runs GROUP BY job ORDER BY job`)
+	if err != nil {
+		return nil, fmt.Errorf("shard durations: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (JobDuration, error) {
+		var j JobDuration
+		return j, r.Scan(&j.Job, &j.Count, &j.Seconds)
+	})
+}
