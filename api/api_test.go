@@ -76,7 +76,7 @@ func newServer(t *testing.T) (*httptest.Server, *source, *serving.Holder) {
 		"tt0234215": {ID: "tt0234215", Type: "movie", Title: "The Matrix Reloaded", Year: 2003},
 		"moma-aw-1": {ID: "moma-aw-1", Type: "artwork", Title: "Matrix Study", Year: 1970},
 	}
-	srv := httptest.NewServer(api.New(api.Deps{Items: it, Index: h, Logger: logger,
+	srv := httptest.NewServer(api.New(api.Deps{Items: it, Index: h, Logger: logger, Limits: api.Limits{SearchRate: -1},
 		Static: fstest.MapFS{"index.html": {Data: []byte(`<main id="app"></main>`)}}}))
 	t.Cleanup(srv.Close)
 	return srv, src, h

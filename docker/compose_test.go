@@ -743,6 +743,12 @@ func TestExampleEnvCoversVariables(t *testing.T) {
 			t.Errorf("example.env documents %s, which compose.yaml does not use", k)
 		}
 	}
+	// Defaults live in compose.yaml only; example.env documents them in comments.
+	for k, v := range documented {
+		if v != "" {
+			t.Errorf("example.env sets %s=%q; leave it empty (the default is in compose.yaml)", k, v)
+		}
+	}
 	for _, k := range secretVars {
 		if !seen[k] {
 			t.Errorf("secret variable %s is not used by compose.yaml", k)
