@@ -25,14 +25,6 @@ import (
 	"github.com/curiodata/curio/internal/config"
 )
 
-// pendingVars are variables compose.yaml sets on curio services that internal/config does not
-// read yet. They are accepted (and logged) so the stack can be written ahead of the code; remove an
-// entry once config.Vars lists the variable.
-var pendingVars = map[string]string{
-	"CURIO_HEALTH_ADDR":     "host:port where `curio worker` and `curio events generate` serve GET /healthz (empty: none)",
-	"CURIO_TEMPORAL_UI_URL": "public Temporal UI URL the web app links to when the UI is not embedded",
-}
-
 // testEnv is the environment the tests load compose.yaml with (never the process environment or a
 // developer's docker/.env, so the result does not depend on the machine).
 var testEnv = map[string]string{"CURIO_ADMIN_TOKEN": "test-token-not-a-secret"}
@@ -310,13 +302,13 @@ func TestHealthchecks(t *testing.T) {
 			continue
 		}
 		_, port := splitHostPort(t, s.Name+" "+addrVar, addr)
-		want := "http://127.0.0.1:" + strconv.Itoa(port) + "/healthz"
+		want := "http://127.0.0.1:" + strconv.Itoa(port) + "/readyz" // readiness, not mere liveness
 		if test[3] != want {
 			t.Errorf("%s probes %s but serves on %s=%s (want %s)", s.Name, test[3], addrVar, addr, want)
 		}
 	}
 	if b, err := os.ReadFile("../cmd/curio/main.go"); err == nil && !strings.Contains(string(b), `"healthcheck"`) {
-		t.Logf("note: `curio healthcheck URL` is not implemented yet; curio services stay unhealthy until it is")
+		t.Errorf("compose probes run `curio healthcheck URL`, which cmd/curio does not implement")
 	}
 }
 
@@ -475,22 +467,11 @@ func TestCurioEnvKnownToConfig(t *testing.T) {
 	for _, v := range config.Vars() {
 		known[v.Name] = true
 	}
-	for name := range pendingVars {
-		if known[name] {
-			t.Logf("note: %s is now in config.Vars; drop it from pendingVars", name)
-		}
-	}
-	logged := map[string]bool{}
 	for _, s := range curioServices(t, p) {
 		e := env(s)
 		for k := range e {
 			switch {
 			case known[k]:
-			case pendingVars[k] != "":
-				if !logged[k] {
-					logged[k] = true
-					t.Logf("pending: %s is set in compose.yaml but internal/config does not read it yet (%s)", k, pendingVars[k])
-				}
 			case strings.HasPrefix(k, "CURIO_"):
 				t.Errorf("%s sets %s, which internal/config does not read (typo?)", s.Name, k)
 			default:

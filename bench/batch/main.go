@@ -1,8 +1,12 @@
 // Command batch measures the distributed batch fan-out: BuildSimilarity's wall time with
 // 1, 2 and 3 `curio worker` processes on the same input, and the orchestration overhead
-// per shard (NoopBatch) next to the work per shard.
+// per shard (NoopBatch) next to the work per shard. With -job topics it measures
+// BuildTopics instead: fit time per 10k documents with 1 and 3 workers next to the same
+// sampler run in-process, and the model's held-out perplexity and coherence next to an
+// unfitted (random) model's.
 //
 //	go run ./bench/batch -items 6000 -shards 12
+//	go run ./bench/batch -job topics -items 10000 -shards 6 -iterations 50
 //
 // It creates and drops its own databases on the local PostgreSQL and MariaDB (override
 // with -pg / -mysql admin DSNs), builds the curio binary, and runs an embedded Temporal
@@ -45,6 +49,9 @@ func main() {
 	shards := flag.Int("shards", 12, "BuildSimilarity shards")
 	noop := flag.Int("noop-shards", 200, "NoopBatch shards")
 	slots := flag.Int("slots", 1, "CURIO_WORKER_ACTIVITIES per worker process")
+	job := flag.String("job", "similarity", "similarity or topics")
+	iterations := flag.Int("iterations", 50, "BuildTopics sweep rounds (-job topics)")
+	k := flag.Int("k", 20, "BuildTopics topics (-job topics)")
 	pgAdmin := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin DSN")
 	myAdmin := flag.String("mysql", "root@tcp(127.0.0.1:3306)/", "MySQL admin DSN")
 	flag.Parse()
@@ -107,7 +114,7 @@ func main() {
 	check(err)
 	defer c.Close()
 
-	runWith := func(workers int, wf string, in any) time.Duration {
+	runWith := func(workers int, wf string, in, res any) time.Duration {
 		queue := fmt.Sprintf("bench-%s-%d-%d", wf, workers, time.Now().UnixNano())
 		var procs []*exec.Cmd
 		for i := range workers {
@@ -128,9 +135,16 @@ func main() {
 		start := time.Now()
 		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: queue}, wf, in)
 		check(err)
-		var res workflows.BatchResult
-		check(r.Get(ctx, &res))
+		check(r.Get(ctx, res))
 		return time.Since(start)
+	}
+	if *job == "topics" {
+		benchTopics(*items, *shards, *iterations, *k, func(workers int, in workflows.BuildTopicsInput) (time.Duration, workflows.BuildTopicsResult) {
+			var res workflows.BuildTopicsResult
+			d := runWith(workers, workflows.BuildTopicsName, in, &res)
+			return d, res
+		})
+		return
 	}
 
 	in := workflows.BuildSimilarityInput{BatchOptions: workflows.BatchOptions{Shards: *shards, MaxParallel: *shards}}
@@ -138,14 +152,14 @@ func main() {
 	fmt.Printf("| workers | wall time | shards/s | speed-up vs 1 |\n|---|---|---|---|\n")
 	var base time.Duration
 	for _, w := range []int{1, 2, 3} {
-		d := runWith(w, workflows.BuildSimilarityName, in)
+		d := runWith(w, workflows.BuildSimilarityName, in, &workflows.BatchResult{})
 		if w == 1 {
 			base = d
 		}
 		fmt.Printf("| %d | %v | %.2f | %.2f |\n", w, d.Round(time.Millisecond), float64(*shards)/d.Seconds(), base.Seconds()/d.Seconds())
 	}
 	work := base / time.Duration(*shards) // one worker, one slot: shards run one after another
-	nd := runWith(1, workflows.NoopBatchName, workflows.BatchOptions{Shards: *noop, MaxParallel: 1})
+	nd := runWith(1, workflows.NoopBatchName, workflows.BatchOptions{Shards: *noop, MaxParallel: 1}, &workflows.BatchResult{})
 	overhead := nd / time.Duration(*noop)
 	fmt.Printf("\norchestration overhead per shard (NoopBatch, %d shards run one at a time): %v\n", *noop, overhead.Round(time.Microsecond))
 	fmt.Printf("work per similarity shard (1 worker, 1 slot): %v\noverhead / work = %.3f\n", work.Round(time.Millisecond), overhead.Seconds()/work.Seconds())

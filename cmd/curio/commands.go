@@ -148,6 +148,9 @@ func endpoints(cfg config.Config) devstack.Endpoints {
 	case e.TemporalHostPort == "":
 		e.TemporalHostPort = cfg.TemporalAddr
 	}
+	if cfg.TemporalUIURL != "" {
+		e.TemporalUIURL = cfg.TemporalUIURL
+	}
 	return e
 }
 
@@ -243,6 +246,21 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 		return err
 	}
 	defer c.Close()
+	var health healthState
+	if err := serveHealth(ctx, cfg.HealthAddr, "worker", &health, logger); err != nil {
+		return err
+	}
+	if cfg.HealthAddr != "" {
+		// Ready while Temporal and the warehouse answer.
+		go func() {
+			for t := time.NewTicker(10 * time.Second); ctx.Err() == nil; <-t.C {
+				cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_, terr := c.CheckHealth(cctx, &client.CheckHealthRequest{})
+				health.set(errors.Join(terr, pg.Ping(cctx)))
+				cancel()
+			}
+		}()
+	}
 	w := worker.New(c, acts, worker.Options{TaskQueue: queue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
 	logger.Info("worker running", "identity", id, "task_queue", queue, "temporal", e.TemporalHostPort)
 	// Run returns when the interrupt channel fires; Stop then drains in-flight activities

@@ -63,15 +63,21 @@ func cmdEvents(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 		return err
 	}
 	defer p.Close()
+	var health healthState
+	if err := serveHealth(ctx, cfg.HealthAddr, "generator", &health, logger); err != nil {
+		return err
+	}
 	start := time.Now()
 	last := time.Time{}
 	n, err := ingest.Generate(ctx, p, g, ingest.GenerateOptions{Rate: rate, Duration: dur, Logger: logger, Progress: func(sent int64) {
+		health.set(nil) // sends succeed
 		if time.Since(last) >= time.Second {
 			last = time.Now()
 			fmt.Fprintf(stderr, "\r%d events sent (%.0f/s)", sent, float64(sent)/time.Since(start).Seconds())
 		}
 	}})
 	fmt.Fprintln(stderr)
+	health.set(err)
 	logger.Info("generator stopped", "sent", n, "took", time.Since(start).Round(time.Millisecond))
 	return err
 }

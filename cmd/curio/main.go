@@ -22,7 +22,7 @@ Usage:
   curio worker [--identity NAME]     run one worker on the shared task queue
   curio api                          run the API and web app
   curio run WORKFLOW [JSON] [--id ID] [--no-wait]
-                                     start a workflow (CatalogPipeline, ScrapeCatalog, IngestEvents, LandEvents) and wait for its result
+                                     start a workflow (see 'curio run --help' for the list) and wait for its result
   curio import FORMAT FILE [FILE]    load a public dataset into the warehouse
                                      formats: movies-csv, imdb-tsv (basics [ratings]), moma-artists, moma-artworks
   curio scrape parse --source imdb|artsy FILE
@@ -34,6 +34,7 @@ Usage:
   curio backfill ASSET [--from T] [--to T] [--only failed,missing] [--dry-run]
                                      materialize an asset's partitions, with a progress bar
   curio migrate                      apply database migrations
+  curio healthcheck URL              exit 0 when URL answers 2xx (for container health checks)
   curio config                       print the configuration variables and their values
 
 Configuration comes from CURIO_* environment variables; see 'curio config'.
@@ -81,6 +82,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdScrape(args[1:], stdout)
 	case "migrate":
 		return cmdMigrate(ctx, cfg, logger)
+	case "healthcheck":
+		return cmdHealthcheck(ctx, args[1:], stdout)
 	case "config":
 		for _, v := range config.Vars() {
 			val, ok := os.LookupEnv(v.Name)

@@ -91,6 +91,10 @@ function render({ focus }) {
   view.replaceChildren();
   view.removeAttribute('aria-busy');
   view.hidden = Boolean(route.static);
+  // The search page's markup is static: on any other route it must be hidden, even on a
+  // first load straight into that route (the search page never mounted, so never unmounted).
+  const searchView = document.getElementById('view-search');
+  if (searchView && !route.static) searchView.hidden = true;
   const handle = route.page({
     root: view,
     segments,

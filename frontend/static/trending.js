@@ -103,7 +103,7 @@ export function mount({ root, query, signal, setURL, setTitle }) {
       chart.update({
         rows,
         ariaLabel: `Horizontal bar chart of the ${rows.length} most searched terms in the last ${label}`,
-        captionText: rows.length ? `${plural(total, 'search')} for these terms in the last ${label}` : '',
+        captionText: rows.length ? `${plural(total, 'mention')} of these terms in searches and viewed titles in the last ${label}` : '',
       });
       chart.node.dataset.total = String(total);
       // Tags come as {tag, count}; accept {term, count} (the terms' shape) too.

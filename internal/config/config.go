@@ -55,6 +55,8 @@ type Config struct {
 	HTTPTimeout    time.Duration // CURIO_HTTP_TIMEOUT: longest a request may take
 	HTTPMaxBody    int64         // CURIO_HTTP_MAX_BODY: largest request body, bytes
 	TrustedProxies []string      // CURIO_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed
+	HealthAddr     string        // CURIO_HEALTH_ADDR: workers' and the generator's probe/metrics address
+	TemporalUIURL  string        // CURIO_TEMPORAL_UI_URL: Temporal UI the web app links to
 }
 
 // String describes c without secrets.
@@ -116,6 +118,8 @@ func Vars() []Var {
 		{"CURIO_SEARCH_BURST", "40", "requests a client may make at once before the rate applies"},
 		{"CURIO_HTTP_TIMEOUT", "10s", "longest an API request may take"},
 		{"CURIO_HTTP_MAX_BODY", "1048576", "largest accepted request body in bytes"},
+		{"CURIO_HEALTH_ADDR", "", "where `curio worker` and `curio events generate` serve /livez, /readyz and /metrics; empty: off"},
+		{"CURIO_TEMPORAL_UI_URL", "", "Temporal UI address the web app links runs to (curio dev fills it in)"},
 		{"CURIO_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty trusts none"},
 	}
 }
@@ -196,6 +200,8 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		SearchBurst:       atoi("CURIO_SEARCH_BURST"),
 		HTTPTimeout:       dur("CURIO_HTTP_TIMEOUT"),
 		HTTPMaxBody:       int64(atoi("CURIO_HTTP_MAX_BODY")),
+		HealthAddr:        get("CURIO_HEALTH_ADDR"),
+		TemporalUIURL:     get("CURIO_TEMPORAL_UI_URL"),
 	}
 	if f := get("CURIO_ADMIN_TOKEN_FILE"); f != "" && c.AdminToken == "" {
 		b, err := os.ReadFile(f)

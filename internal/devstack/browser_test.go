@@ -1,0 +1,217 @@
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/events"
+	"github.com/curiodata/curio/internal/ingest"
+	"github.com/curiodata/curio/internal/testdb"
+	"github.com/curiodata/curio/workflows"
+)
+
+// chromium finds the browser; CI must have it (.ci/run installs Debian's chromium).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{os.Getenv("CURIO_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"} {
+		if name == "" {
+			continue
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium on PATH: install the Debian package chromium (CURIO_CHROMIUM names another binary)")
+	}
+	t.Skip("no chromium on PATH; install the Debian package chromium to run the browser tests")
+	return ""
+}
+
+// TestBrowser drives the web app in headless Chromium against the whole embedded stack:
+// type a query, see results, open the detail page, watch the live popularity chart pick
+// up new events, see trending terms, the map and the pipeline page, at desktop and phone
+// widths. Screenshots go to the test's artifact directory (go test -artifacts keeps them).
+func TestBrowser(t *testing.T) {
+	browser := chromium(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cfg := testConfig(t, t.TempDir(), testdb.Postgres(t), testdb.MySQL(t))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	stack, err := Start(ctx, cfg, logger, Options{NoUI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	run, err := stack.RunCatalogPipeline(ctx, "browser-catalog", workflows.CatalogPipelineInput{
+		Demo: activities.ImportDemoInput{Movies: 200, Artworks: 100}, Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := run.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stack.StartIngest(ctx, workflows.IngestEventsInput{}); err != nil {
+		t.Fatal(err)
+	}
+	var movieID, title string
+	if err := stack.PG.Pool().QueryRow(ctx, `SELECT id, title FROM movies WHERE source = 'demo' ORDER BY id LIMIT 1`).Scan(&movieID, &title); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, stack.APIURL)
+
+	out := t.ArtifactDir()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.WindowSize(1280, 900))...)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+	// The first action starts the browser on bctx itself: started on a derived context with a
+	// timeout, the browser would close when that context ends.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	shot := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(out, name+".png"), buf, 0o644)
+		})
+	}
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 45*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 45*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(sctx, chromedp.Text(sel, chromedp.NodeVisible))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	attr := func(sel, name string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 45*time.Second)
+		defer cancel()
+		r, err := chromedp.Run(sctx, chromedp.AttributeValue(sel, name))
+		if err != nil {
+			t.Fatalf("attribute %s of %s: %v", name, sel, err)
+		}
+		return r.Value
+	}
+
+	// Search as you type: results appear without pressing Enter.
+	step("search", chromedp.Navigate(stack.APIURL+"/#/"), chromedp.WaitVisible("#q"),
+		chromedp.SendKeys("#q", title),
+		chromedp.WaitVisible(`#results a[href="#/item/`+movieID+`"]`), shot("search"))
+	first := text("#results li")
+	if !strings.Contains(first, title) {
+		t.Errorf("first result %q does not show %q", first, title)
+	}
+	// Detail page with the live chart.
+	step("detail", chromedp.Click(`#results a[href="#/item/`+movieID+`"]`),
+		chromedp.WaitVisible("#item-title"), chromedp.WaitVisible("#trend-chart[data-total]"))
+	heading, total := text("#item-title"), attr("#trend-chart", "data-total")
+	if heading != title || total != "0" {
+		t.Errorf("detail page: heading %q (want %q), chart total %q (want 0 before any event)", heading, title, total)
+	}
+	prod, err := ingest.NewProducer(stack.KafkaBrokers, "browser")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	now := time.Now().UTC()
+	var evs []events.Event
+	for i := range 5 {
+		evs = append(evs, events.Event{ID: fmt.Sprint("browser-view-", i), Type: events.TypeView, UserID: fmt.Sprint("u", i), Time: now, ItemID: movieID, ItemType: "movie"})
+	}
+	evs = append(evs, events.Event{ID: "browser-search", Type: events.TypeSearch, UserID: "u9", Time: now, Query: "zeppelin lighthouse", Category: "Drama"},
+		events.Event{ID: "browser-upload", Type: events.TypeUpload, UserID: "u8", Time: now, ItemID: movieID, ItemType: "movie", Country: "JP"})
+	if err := ingest.Send(prod, ingest.TopicEvents, evs); err != nil {
+		t.Fatal(err)
+	}
+	// The chart polls: without a reload its total reaches the 6 events of this item.
+	deadline := time.Now().Add(60 * time.Second)
+	for n := 0; n < 6; n, _ = strconv.Atoi(total) {
+		if time.Now().After(deadline) {
+			t.Fatalf("chart total stuck at %s", total)
+		}
+		time.Sleep(time.Second)
+		total = attr("#trend-chart", "data-total")
+	}
+	caption := text("#trend-chart figcaption")
+	step("detail shot", shot("detail"))
+	if !strings.Contains(caption, "6") {
+		t.Errorf("chart caption %q does not say 6 events", caption)
+	}
+	// Trending terms show the search's words; the map shows the upload.
+	var termsText string
+	deadline = time.Now().Add(60 * time.Second)
+	step("trending", chromedp.Navigate(stack.APIURL+"/#/trending?terms=1m"), chromedp.WaitVisible("#terms-chart"))
+	for !strings.Contains(termsText, "zeppelin") {
+		if time.Now().After(deadline) {
+			t.Fatalf("terms chart never showed the searched words: %q", termsText)
+		}
+		step("terms", chromedp.Reload(), chromedp.WaitVisible("#terms-chart"), chromedp.Sleep(500*time.Millisecond))
+		termsText = text("#terms-chart")
+	}
+	step("trending shot", shot("trending"))
+	step("map", chromedp.Navigate(stack.APIURL+"/#/map"), chromedp.WaitVisible(`#uploads-map circle[data-country="JP"]`),
+		chromedp.WaitNotVisible("#q"), shot("map")) // a fresh load of another page hides the search form
+	step("pipeline", chromedp.Navigate(stack.APIURL+"/#/pipeline"), chromedp.WaitVisible(`#assets tr[data-asset="catalog.items"]`), shot("pipeline"))
+	// Phone width: no horizontal scrolling, the search still works.
+	step("phone", chromedp.EmulateViewport(360, 740), chromedp.Navigate(stack.APIURL+"/#/?q="+url.QueryEscape(title)),
+		chromedp.WaitVisible(`#results a[href="#/item/`+movieID+`"]`), shot("search-phone"))
+	fctx, fcancel := context.WithTimeout(bctx, 10*time.Second)
+	fits, err := chromedp.Run(fctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+	fcancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !fits {
+		t.Error("the search page scrolls sideways at 360 px")
+	}
+	t.Logf("screenshots in %s", out)
+}
+
+func waitReady(t *testing.T, api string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(api + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("API never became ready")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
