@@ -2,6 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
 	"strings"
 	"testing"
 )
@@ -40,5 +45,57 @@ func TestUsageErrors(t *testing.T) {
 		if err := run(args, &out, &errOut); err == nil {
 			t.Errorf("%v: want an error", args)
 		}
+	}
+}
+
+func TestConfigHidesSecrets(t *testing.T) {
+	t.Setenv("CURIO_ADMIN_TOKEN", "admin-secret-0123456789")
+	t.Setenv("CURIO_POSTGRES_DSN", "postgres://curio:pg-secret@db:5432/curio")
+	var out, errOut bytes.Buffer
+	if err := run([]string{"config"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"admin-secret", "pg-secret"} {
+		if strings.Contains(out.String()+errOut.String(), secret) {
+			t.Errorf("curio config printed %s:\n%s", secret, out.String())
+		}
+	}
+	if !strings.Contains(out.String(), "CURIO_ADMIN_TOKEN") || !strings.Contains(out.String(), "(set, not shown)") {
+		t.Errorf("curio config does not say the token is set:\n%s", out.String())
+	}
+}
+
+func TestHealthcheckCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"healthcheck", "http://127.0.0.1:1/readyz"}, &out, &errOut); err == nil {
+		t.Error("healthcheck of a closed port succeeded")
+	}
+	if err := run([]string{"healthcheck"}, &out, &errOut); err == nil {
+		t.Error("healthcheck without URL succeeded")
+	}
+	// A worker's probe endpoints: ready until the process reports an error.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var h healthState
+	if err := serveHealth(ctx, addr, "worker", &h, slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/livez", "/readyz", "/metrics"} {
+		if err := run([]string{"healthcheck", "http://" + addr + path}, &out, &errOut); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+	}
+	h.set(errors.New("temporal unreachable"))
+	if err := run([]string{"healthcheck", "http://" + addr + "/readyz"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "temporal unreachable") {
+		t.Errorf("readyz with an error: %v", err)
+	}
+	if err := run([]string{"healthcheck", "http://" + addr + "/livez"}, &out, &errOut); err != nil {
+		t.Errorf("livez with an error: %v", err)
 	}
 }

@@ -41,10 +41,11 @@ function cell(label, ...content) {
   return td;
 }
 
-function freshness(fresh) {
+function freshness(fresh, lastSuccess) {
   if (fresh === true) return el('span', 'badge fresh-yes', 'Fresh');
   if (fresh === false) return el('span', 'badge fresh-no', 'Overdue');
-  return el('span', 'muted', 'No policy');
+  // The API leaves freshness out when there is no success to judge yet.
+  return el('span', 'muted', lastSuccess ? 'No policy' : 'Never built');
 }
 
 function nameLinks(names) {
@@ -120,7 +121,7 @@ export function mountList({ root, signal, setTitle }) {
           cell('Upstreams', nameLinks(a.upstreams)),
           cell('Partitions', statusCounts(a.partition_counts)),
           cell('Last success', a.last_success ? timeAgo(a.last_success) : el('span', 'muted', 'never')),
-          cell('Freshness', freshness(a.fresh)),
+          cell('Freshness', freshness(a.fresh, a.last_success)),
         );
         return tr;
       }));

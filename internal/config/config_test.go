@@ -1,6 +1,8 @@
 package config
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,5 +42,40 @@ func TestOverridesAndErrors(t *testing.T) {
 	_, err = FromLookup(lookup(map[string]string{"CURIO_DEV_WORKERS": "three", "CURIO_LOG_LEVEL": "loud"}))
 	if err == nil || !strings.Contains(err.Error(), "CURIO_DEV_WORKERS") || !strings.Contains(err.Error(), "CURIO_LOG_LEVEL") {
 		t.Fatalf("want both errors named, got %v", err)
+	}
+}
+
+func TestAdminTokenFromFileAndNeverPrinted(t *testing.T) {
+	const secret = "s3cret-token-0123456789"
+	f := t.TempDir() + "/token"
+	if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := FromLookup(lookup(map[string]string{"CURIO_ADMIN_TOKEN_FILE": f}))
+	if err != nil || c.AdminToken != secret {
+		t.Fatalf("token from file: %q %v", c.AdminToken, err)
+	}
+	// The environment wins over the file.
+	c, err = FromLookup(lookup(map[string]string{"CURIO_ADMIN_TOKEN_FILE": f, "CURIO_ADMIN_TOKEN": "another-token-0123456789"}))
+	if err != nil || c.AdminToken != "another-token-0123456789" {
+		t.Fatalf("env token: %q %v", c.AdminToken, err)
+	}
+	if s := fmt.Sprint(c) + fmt.Sprintf("%v %+v %s", c, c, c); strings.Contains(s, "another-token") || !strings.Contains(s, "(redacted)") {
+		t.Errorf("config printed with its secret: %s", s)
+	}
+	for name, env := range map[string]map[string]string{
+		"short token":  {"CURIO_ADMIN_TOKEN": "short"},
+		"missing file": {"CURIO_ADMIN_TOKEN_FILE": f + ".missing"},
+		"empty file":   {"CURIO_ADMIN_TOKEN_FILE": os.DevNull},
+		"bad proxy":    {"CURIO_TRUSTED_PROXIES": "10.0.0.0/8,not-an-ip"},
+		"zero body":    {"CURIO_HTTP_MAX_BODY": "0"},
+		"bad rate":     {"CURIO_SEARCH_RATE": "fast"},
+	} {
+		_, err := FromLookup(lookup(env))
+		if err == nil {
+			t.Errorf("%s: want an error", name)
+		} else if strings.Contains(err.Error(), secret) {
+			t.Errorf("%s: error shows the secret: %v", name, err)
+		}
 	}
 }
