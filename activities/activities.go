@@ -31,6 +31,8 @@ type Activities struct {
 	KafkaBrokers []string
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
+
+	topicDocs topicDocCache // documents of topic shards this worker swept: they never change within a run
 }
 
 func (a *Activities) batchSize() int {

@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"math"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -108,7 +109,9 @@ func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsP
 	for i, t := range texts {
 		ids[i], bodies[i] = t.id, t.text
 	}
-	corpus := topics.BuildCorpus(ids, bodies, topics.VocabOptions{MinDocFreq: p.MinDocFreq, MaxVocab: p.MaxVocab})
+	// Words in over a quarter of the documents (boilerplate such as "work" in every artwork
+	// description) say nothing about topics.
+	corpus := topics.BuildCorpus(ids, bodies, topics.VocabOptions{MinDocFreq: p.MinDocFreq, MaxVocab: p.MaxVocab, MaxDocFrac: 0.25})
 	if len(corpus.Vocab) == 0 {
 		return TopicsPlan{}, nonRetryable(ErrTypeBadInput, fmt.Errorf("topics: the catalog has no text to model (%d items)", len(texts)))
 	}
@@ -225,9 +228,45 @@ type topicShard struct {
 	iteration  int
 }
 
+// topicDocCache keeps the documents of the shards of one run in a worker, so later rounds
+// read only the shard's assignments. A new run replaces the previous run's entries.
+type topicDocCache struct {
+	mu     sync.Mutex
+	run    string
+	shards map[int]topicShard // without z and iteration
+}
+
+func (c *topicDocCache) get(run string, shard int) (topicShard, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.shards[shard]
+	return s, ok && c.run == run
+}
+
+func (c *topicDocCache) put(run string, shard int, s topicShard) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.run != run || c.shards == nil {
+		c.run, c.shards = run, map[int]topicShard{}
+	}
+	s.z, s.iteration = nil, 0
+	c.shards[shard] = s
+}
+
 func (a *Activities) loadTopicShard(ctx context.Context, run string, shard int) (topicShard, error) {
+	var zb []byte
+	if s, ok := a.topicDocs.get(run, shard); ok {
+		err := a.PG.Pool().QueryRow(ctx, `SELECT z, iteration FROM topic_shards WHERE run_id = $1 AND shard = $2`, run, shard).Scan(&zb, &s.iteration)
+		if err != nil {
+			return s, fmt.Errorf("topic shard %s/%d: %w", run, shard, err)
+		}
+		if err := s.z.UnmarshalBinary(zb); err != nil {
+			return s, fmt.Errorf("topic shard %s/%d assignments: %w", run, shard, err)
+		}
+		return s, nil
+	}
 	var s topicShard
-	var docsBlob, zb []byte
+	var docsBlob []byte
 	err := a.PG.Pool().QueryRow(ctx, `SELECT item_ids, item_types, docs, z, iteration FROM topic_shards WHERE run_id = $1 AND shard = $2`,
 		run, shard).Scan(&s.ids, &s.types, &docsBlob, &zb, &s.iteration)
 	if err != nil {
@@ -236,6 +275,7 @@ func (a *Activities) loadTopicShard(ctx context.Context, run string, shard int) 
 	if s.docs, err = decodeDocs(docsBlob); err != nil {
 		return s, err
 	}
+	a.topicDocs.put(run, shard, s)
 	if err := s.z.UnmarshalBinary(zb); err != nil {
 		return s, fmt.Errorf("topic shard %s/%d assignments: %w", run, shard, err)
 	}

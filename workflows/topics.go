@@ -17,8 +17,8 @@ const BuildTopicsName = "BuildTopics"
 type BuildTopicsInput struct {
 	BatchOptions
 	K          int     `json:"k,omitempty"`          // topics; default 20
-	Iterations int     `json:"iterations,omitempty"` // sweep rounds over the workers; default 60
-	Sweeps     int     `json:"sweeps,omitempty"`     // Gibbs sweeps per shard per round; default 1
+	Iterations int     `json:"iterations,omitempty"` // rounds over the workers; default 20
+	Sweeps     int     `json:"sweeps,omitempty"`     // Gibbs sweeps per shard per round; default 5
 	Alpha      float64 `json:"alpha,omitempty"`      // default 50/K
 	Beta       float64 `json:"beta,omitempty"`       // default 0.01
 	Heldout    float64 `json:"heldout,omitempty"`    // fraction held out for perplexity; default 0.1
@@ -54,7 +54,12 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 		in.K = 20
 	}
 	if in.Iterations <= 0 {
-		in.Iterations = 60
+		in.Iterations = 20
+	}
+	if in.Sweeps <= 0 {
+		// Several local sweeps per round: a round costs a few hundred milliseconds of
+		// orchestration and I/O, a sweep of 10k documents tens of milliseconds.
+		in.Sweeps = 5
 	}
 	if in.Heldout <= 0 {
 		in.Heldout = 0.1
@@ -74,7 +79,7 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 	started := workflow.Now(ctx)
 	runID := batchVersion(ctx)
 	p := activities.TopicsParams{RunID: runID, K: in.K, Alpha: in.Alpha, Beta: in.Beta, Shards: o.Shards, Heldout: in.Heldout,
-		MinDocFreq: in.MinDocFreq, MaxVocab: in.MaxVocab, Seed: in.Seed, Sweeps: max(1, in.Sweeps), TopWords: in.TopWords, MaxItemTopics: 5}
+		MinDocFreq: in.MinDocFreq, MaxVocab: in.MaxVocab, Seed: in.Seed, Sweeps: in.Sweeps, TopWords: in.TopWords, MaxItemTopics: 5}
 	if p.Seed == 0 {
 		p.Seed = 1
 	}

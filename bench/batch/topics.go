@@ -13,9 +13,9 @@ import (
 // benchTopics runs BuildTopics with 1 and 3 worker processes, then the same sampler
 // in-process on the same corpus (the peer without orchestration), and reports fit time per
 // 10k documents and the model's quality next to an unfitted model's.
-func benchTopics(items, shards, iterations, k int, run func(workers int, in workflows.BuildTopicsInput) (time.Duration, workflows.BuildTopicsResult)) {
-	in := workflows.BuildTopicsInput{BatchOptions: workflows.BatchOptions{Shards: shards, MaxParallel: shards}, K: k, Iterations: iterations, Seed: 7}
-	fmt.Printf("BuildTopics over %d catalog items (plots and descriptions), K=%d, %d rounds, %d shards:\n\n", items, k, iterations, shards)
+func benchTopics(items, shards, iterations, sweeps, k int, run func(workers int, in workflows.BuildTopicsInput) (time.Duration, workflows.BuildTopicsResult)) {
+	in := workflows.BuildTopicsInput{BatchOptions: workflows.BatchOptions{Shards: shards, MaxParallel: shards}, K: k, Iterations: iterations, Sweeps: sweeps, Seed: 7}
+	fmt.Printf("BuildTopics over %d catalog items (plots and descriptions), K=%d, %d rounds × %d sweeps, %d shards:\n\n", items, k, iterations, sweeps, shards)
 	fmt.Printf("| path | docs | wall time | per 10k docs | vs 1 worker |\n|---|---|---|---|---|\n")
 	var base time.Duration
 	var last workflows.BuildTopicsResult
@@ -41,7 +41,7 @@ func benchTopics(items, shards, iterations, k int, run func(workers int, in work
 		}
 		return nil
 	}))
-	corpus := topics.BuildCorpus(ids, texts, topics.VocabOptions{})
+	corpus := topics.BuildCorpus(ids, texts, topics.VocabOptions{MaxDocFrac: 0.25}) // as PrepareTopics
 	var train, held [][]int32
 	for i, d := range corpus.Docs {
 		if len(d) == 0 {
@@ -55,9 +55,9 @@ func benchTopics(items, shards, iterations, k int, run func(workers int, in work
 	}
 	p := topics.Params{K: k}.WithDefaults()
 	start := time.Now()
-	global, _ := topics.Fit(train, len(corpus.Vocab), p, iterations, 1, 7)
+	global, _ := topics.Fit(train, len(corpus.Vocab), p, iterations*sweeps, 1, 7)
 	inproc := time.Since(start)
-	fmt.Printf("| in-process topics.Fit, 1 shard | %d | %v | %v | %.2f× |\n", len(train), inproc.Round(time.Millisecond),
+	fmt.Printf("| in-process topics.Fit, 1 shard, same sweeps | %d | %v | %v | %.2f× |\n", len(train), inproc.Round(time.Millisecond),
 		per10k(inproc, len(train)).Round(time.Millisecond), base.Seconds()/inproc.Seconds())
 	random, _ := topics.Fit(train, len(corpus.Vocab), p, 0, 1, 7)
 
