@@ -17,8 +17,11 @@ const BuildTopicsName = "BuildTopics"
 type BuildTopicsInput struct {
 	BatchOptions
 	K          int     `json:"k,omitempty"`          // topics; default 20
-	Iterations int     `json:"iterations,omitempty"` // rounds over the workers; default 20
-	Sweeps     int     `json:"sweeps,omitempty"`     // Gibbs sweeps per shard per round; default 5
+	Iterations int     `json:"iterations,omitempty"` // rounds over the workers; default 50
+	// Sweeps are Gibbs sweeps per shard per round; default 1. More saves orchestration but
+	// samples against staler counts: on a 9k-document synthetic corpus, 6 shards, 2 sweeps ×
+	// 25 rounds gave held-out perplexity 990 and 5 × 10 gave 1,393, against 944 for 1 × 50.
+	Sweeps int `json:"sweeps,omitempty"`
 	Alpha      float64 `json:"alpha,omitempty"`      // default 50/K
 	Beta       float64 `json:"beta,omitempty"`       // default 0.01
 	Heldout    float64 `json:"heldout,omitempty"`    // fraction held out for perplexity; default 0.1
@@ -49,17 +52,17 @@ type BuildTopicsResult struct {
 // PostgreSQL, are checked (held-out perplexity must beat a uniform model) and published to
 // MySQL for /api/topics.
 func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, error) {
-	o := in.BatchOptions.withDefaults(6)
+	// Few shards: every shard samples against the others' counts of the previous round, so
+	// more shards mean staler counts (one per worker machine is the sweet spot).
+	o := in.BatchOptions.withDefaults(3)
 	if in.K <= 0 {
 		in.K = 20
 	}
 	if in.Iterations <= 0 {
-		in.Iterations = 20
+		in.Iterations = 50
 	}
 	if in.Sweeps <= 0 {
-		// Several local sweeps per round: a round costs a few hundred milliseconds of
-		// orchestration and I/O, a sweep of 10k documents tens of milliseconds.
-		in.Sweeps = 5
+		in.Sweeps = 1
 	}
 	if in.Heldout <= 0 {
 		in.Heldout = 0.1

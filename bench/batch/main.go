@@ -6,7 +6,7 @@
 // unfitted (random) model's.
 //
 //	go run ./bench/batch -items 6000 -shards 12
-//	go run ./bench/batch -job topics -items 10000 -shards 6 -iterations 10 -sweeps 5
+//	go run ./bench/batch -job topics -items 10000 -shards 3 -iterations 50
 //
 // It creates and drops its own databases on the local PostgreSQL and MariaDB (override
 // with -pg / -mysql admin DSNs), builds the curio binary, and runs an embedded Temporal
@@ -50,8 +50,8 @@ func main() {
 	noop := flag.Int("noop-shards", 200, "NoopBatch shards")
 	slots := flag.Int("slots", 1, "CURIO_WORKER_ACTIVITIES per worker process")
 	job := flag.String("job", "similarity", "similarity or topics")
-	iterations := flag.Int("iterations", 10, "BuildTopics rounds (-job topics)")
-	sweeps := flag.Int("sweeps", 5, "BuildTopics Gibbs sweeps per shard per round (-job topics)")
+	iterations := flag.Int("iterations", 50, "BuildTopics rounds (-job topics)")
+	sweeps := flag.Int("sweeps", 1, "BuildTopics Gibbs sweeps per shard per round (-job topics)")
 	k := flag.Int("k", 20, "BuildTopics topics (-job topics)")
 	pgAdmin := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin DSN")
 	myAdmin := flag.String("mysql", "root@tcp(127.0.0.1:3306)/", "MySQL admin DSN")
