@@ -156,20 +156,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("pipeline: version %s, shards by worker %v", res.Version, res.ShardsByWorker)
 
 	// The API loads the published version (announced over Kafka, or found by polling).
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(stack.APIURL + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("API never became ready")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReady(t, stack.APIURL)
 
 	// Known-item search: a movie's exact title finds it first.
 	var movie domain.Movie
@@ -255,7 +242,7 @@ func TestEndToEnd(t *testing.T) {
 	if scraped.Totals.Records != 4 || scraped.Totals.FetchFailed != 1 || scraped.Totals.ParseFailed != 1 || scraped.Publish == nil {
 		t.Fatalf("scrape result = %+v", scraped)
 	}
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		getJSON(t, stack.APIURL+"/api/search?type=movie&q="+url.QueryEscape("harbor of glass"), http.StatusOK, &sr)
 		if len(sr.Results) > 0 && sr.Results[0].ID == "tt9000001" {

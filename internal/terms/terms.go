@@ -24,7 +24,7 @@ func Words(text string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, tok := range search.Tokenize(text) {
-		if search.IsStopWord(tok) || utf8.RuneCountInString(tok) < minTermRunes || isNumber(tok) || seen[tok] {
+		if !Content(tok, minTermRunes) || seen[tok] {
 			continue
 		}
 		seen[tok] = true
@@ -75,13 +75,18 @@ func Tag(label string) string {
 	return tag
 }
 
-func isNumber(s string) bool {
-	for _, r := range s {
-		if !unicode.IsDigit(r) {
-			return false
+// Content reports whether a search token carries meaning for text analytics: not a stop
+// word, at least minRunes long and not a number. Trending terms and the topic model share it.
+func Content(tok string, minRunes int) bool {
+	if search.IsStopWord(tok) || utf8.RuneCountInString(tok) < minRunes {
+		return false
+	}
+	for _, r := range tok {
+		if !unicode.IsNumber(r) {
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 func isWordByte(b byte) bool {

@@ -6,10 +6,9 @@ import (
 	"runtime"
 	"slices"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/curiodata/curio/internal/search"
+	"github.com/curiodata/curio/internal/terms"
 )
 
 // VocabOptions control which words BuildCorpus keeps in the vocabulary.
@@ -49,7 +48,7 @@ func Tokens(text string) []string {
 	toks := search.Tokenize(text)
 	out := toks[:0]
 	for _, t := range toks {
-		if search.IsStopWord(t) || utf8.RuneCountInString(t) < 3 || isNumber(t) {
+		if !terms.Content(t, 3) {
 			continue
 		}
 		out = append(out, t)
@@ -60,15 +59,6 @@ func Tokens(text string) []string {
 	return out
 }
 
-// isNumber reports whether every rune of s is a number.
-func isNumber(s string) bool {
-	for _, r := range s {
-		if !unicode.IsNumber(r) {
-			return false
-		}
-	}
-	return true
-}
 
 // BuildCorpus tokenizes texts with Tokens (in parallel) and builds the
 // vocabulary per opts: words in fewer than MinDocFreq documents or in more
