@@ -16,15 +16,15 @@ const BuildTopicsName = "BuildTopics"
 // BuildTopicsInput configures BuildTopics; `{}` is the default run.
 type BuildTopicsInput struct {
 	BatchOptions
-	K          int     `json:"k,omitempty"`          // topics; default 20
-	Iterations int     `json:"iterations,omitempty"` // rounds over the workers; default 50
+	K          int `json:"k,omitempty"`          // topics; default 20
+	Iterations int `json:"iterations,omitempty"` // rounds over the workers; default 50
 	// Sweeps are Gibbs sweeps per shard per round; default 1. More saves orchestration but
 	// samples against staler counts: on a 9k-document synthetic corpus, 6 shards, 2 sweeps ×
 	// 25 rounds gave held-out perplexity 990 and 5 × 10 gave 1,393, against 944 for 1 × 50.
-	Sweeps int `json:"sweeps,omitempty"`
-	Alpha      float64 `json:"alpha,omitempty"`      // default 50/K
-	Beta       float64 `json:"beta,omitempty"`       // default 0.01
-	Heldout    float64 `json:"heldout,omitempty"`    // fraction held out for perplexity; default 0.1
+	Sweeps     int     `json:"sweeps,omitempty"`
+	Alpha      float64 `json:"alpha,omitempty"`   // default 50/K
+	Beta       float64 `json:"beta,omitempty"`    // default 0.01
+	Heldout    float64 `json:"heldout,omitempty"` // fraction held out for perplexity; default 0.1
 	MinDocFreq int     `json:"min_doc_freq,omitempty"`
 	MaxVocab   int     `json:"max_vocab,omitempty"`
 	TopWords   int     `json:"top_words,omitempty"` // stored per topic; default 15

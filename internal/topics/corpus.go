@@ -59,7 +59,6 @@ func Tokens(text string) []string {
 	return out
 }
 
-
 // BuildCorpus tokenizes texts with Tokens (in parallel) and builds the
 // vocabulary per opts: words in fewer than MinDocFreq documents or in more
 // than MaxDocFrac of the documents are dropped, then the MaxVocab words with
