@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/events"
@@ -183,6 +184,17 @@ func TestBrowser(t *testing.T) {
 	step("map", chromedp.Navigate(stack.APIURL+"/#/map"), chromedp.WaitVisible(`#uploads-map circle[data-country="JP"]`),
 		chromedp.WaitNotVisible("#q"), shot("map")) // a fresh load of another page hides the search form
 	step("pipeline", chromedp.Navigate(stack.APIURL+"/#/pipeline"), chromedp.WaitVisible(`#assets tr[data-asset="catalog.items"]`), shot("pipeline"))
+	// Topics: fit a small model, list the topics, open one and see its items.
+	tr, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "browser-topics", TaskQueue: cfg.TaskQueue},
+		workflows.BuildTopicsName, workflows.BuildTopicsInput{K: 4, Iterations: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Get(ctx, nil); err != nil {
+		t.Fatalf("BuildTopics: %v", err)
+	}
+	step("topics", chromedp.Navigate(stack.APIURL+"/#/topics"), chromedp.WaitVisible(`#topics li[data-topic] a`), shot("topics"),
+		chromedp.Click(`#topics li[data-topic] a`), chromedp.WaitVisible(`#topic-items li a[href^="#/item/"]`), shot("topic"))
 	// Phone width: no horizontal scrolling, the search still works.
 	step("phone", chromedp.EmulateViewport(360, 740), chromedp.Navigate(stack.APIURL+"/#/?q="+url.QueryEscape(title)),
 		chromedp.WaitVisible(`#results a[href="#/item/`+movieID+`"]`), shot("search-phone"))
