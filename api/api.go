@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -314,6 +315,7 @@ func (h *handlers) search(c *gin.Context) {
 		return
 	}
 	res := snap.Index.Search(q)
+	disjunctiveFacets(snap.Index, q, res.Facets)
 	ids := make([]string, len(res.Hits))
 	for i, hit := range res.Hits {
 		ids[i] = hit.ID
@@ -335,6 +337,28 @@ func (h *handlers) search(c *gin.Context) {
 			Highlights: highlights(q.Text, map[string]string{"title": it.Title, "subtitle": it.Subtitle})})
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// disjunctiveFacets recounts each requested facet that the query also filters on without
+// that facet's own filter, so the counts show what ticking another value (OR within a
+// facet) would add, not only the values already chosen.
+func disjunctiveFacets(ix *search.Index, q search.Query, facets map[string][]search.FacetCount) {
+	for _, f := range q.Facets {
+		alt := q
+		alt.Facets, alt.Limit, alt.Offset = []string{f}, 1, 0
+		switch {
+		case f == "type" && q.Type != "":
+			alt.Type = ""
+		case f == "decade" && (q.YearFrom > 0 || q.YearTo > 0):
+			alt.YearFrom, alt.YearTo = 0, 0
+		case len(q.Filters[f]) > 0:
+			alt.Filters = maps.Clone(q.Filters)
+			delete(alt.Filters, f)
+		default:
+			continue
+		}
+		facets[f] = ix.Search(alt).Facets[f]
+	}
 }
 
 // Suggestion is one completion of GET /api/suggest.

@@ -220,8 +220,25 @@ func TestSearchFiltersFacetsSuggestHighlights(t *testing.T) {
 	if res.Total != 1 || len(res.Results) != 1 || res.Results[0].ID != "tt0133093" {
 		t.Fatalf("genre filter: %+v", res)
 	}
-	if len(res.Facets["genre"]) == 0 || len(res.Facets["decade"]) != 1 || res.Facets["decade"][0].Value != "1990s" {
+	if len(res.Facets["decade"]) != 1 || res.Facets["decade"][0].Value != "1990s" {
 		t.Errorf("facets %+v", res.Facets)
+	}
+	// The filtered facet counts as if its own filter were off (OR within a facet): ticking
+	// Action next to Sci-Fi would add the sequel.
+	genres := map[string]int{}
+	for _, fc := range res.Facets["genre"] {
+		genres[fc.Value] = fc.Count
+	}
+	if genres["Action"] != 2 || genres["Sci-Fi"] != 1 {
+		t.Errorf("genre counts %v, want Action 2, Sci-Fi 1", genres)
+	}
+	get(t, srv.URL+"/api/search?q=matrix&type=movie&facets=type", http.StatusOK, &res)
+	types := map[string]int{}
+	for _, fc := range res.Facets["type"] {
+		types[fc.Value] = fc.Count
+	}
+	if res.Total != 2 || types["movie"] != 2 || types["artwork"] != 1 {
+		t.Errorf("type filter with type facet: total %d, counts %v", res.Total, types)
 	}
 	if hl := res.Results[0].Highlights["title"]; len(hl) != 1 || hl[0] != [2]int{4, 10} {
 		t.Errorf("highlights %+v", res.Results[0].Highlights)
