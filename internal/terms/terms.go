@@ -78,7 +78,7 @@ func Tag(label string) string {
 // Content reports whether a search token carries meaning for text analytics: not a stop
 // word, at least minRunes long and not a number. Trending terms and the topic model share it.
 func Content(tok string, minRunes int) bool {
-	if search.IsStopWord(tok) || utf8.RuneCountInString(tok) < minRunes {
+	if search.IsStopWord(tok) || commonWord(tok) || utf8.RuneCountInString(tok) < minRunes {
 		return false
 	}
 	for _, r := range tok {
@@ -98,6 +98,28 @@ func contains(xs []string, x string) bool {
 		if y == x {
 			return true
 		}
+	}
+	return false
+}
+
+// commonWord reports whether tok is an English function word beyond search's stop words
+// ("into", "through", "which"): such words rank high in every window and every topic and
+// say nothing about either.
+func commonWord(tok string) bool {
+	switch tok {
+	case "about", "above", "after", "again", "against", "all", "also", "am", "any", "are", "aren",
+		"because", "been", "before", "being", "below", "between", "both", "but", "can", "cannot",
+		"could", "did", "didn", "does", "doesn", "doing", "don", "down", "during", "each", "few",
+		"further", "had", "has", "have", "having", "he", "her", "here", "hers", "herself", "him",
+		"himself", "his", "how", "however", "into", "its", "itself", "just", "let", "like", "me", "more",
+		"most", "must", "my", "myself", "nor", "not", "now", "off", "once", "only", "other", "ought",
+		"our", "ours", "ourselves", "out", "over", "own", "same", "shall", "she", "should", "so", "some",
+		"such", "than", "that", "their", "theirs", "them", "themselves", "then", "there", "these",
+		"they", "this", "those", "through", "too", "under", "until", "up", "upon", "very", "was", "we",
+		"were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
+		"within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves", "one",
+		"two", "new", "via":
+		return true
 	}
 	return false
 }

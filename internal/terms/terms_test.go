@@ -16,6 +16,7 @@ func TestWords(t *testing.T) {
 		{"a b c", nil},
 		{"", nil},
 		{"#noir detective", []string{"noir", "detective"}},
+		{"Lost into the woods through which they ran", []string{"lost", "woods", "ran"}},
 	} {
 		if got := Words(tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("Words(%q) = %q, want %q", tc.in, got, tc.want)
