@@ -222,23 +222,16 @@ func parseSearch(c *gin.Context) (search.Query, error) {
 			return q, badRequest{"unknown parameter " + strconv.Quote(name) + ": accepted are " + strings.Join(searchParams(), ", ")}
 		}
 	}
-	text := strings.TrimSpace(c.Query("q"))
-	switch {
-	case text == "":
-		return q, badRequest{"q is required: the text to search for"}
-	case !utf8.ValidString(text):
-		return q, badRequest{"q must be valid UTF-8"}
-	case utf8.RuneCountInString(text) > MaxQueryLen:
-		return q, badRequest{"q is too long: at most " + strconv.Itoa(MaxQueryLen) + " characters"}
+	var err error
+	if q.Text, err = queryText(c, "the text to search for"); err != nil {
+		return q, err
 	}
-	q.Text = c.Query("q")
 	if t := c.Query("type"); t != "" {
 		if !domain.ItemType(t).Valid() {
 			return q, badRequest{"type must be movie or artwork, got " + strconv.Quote(t)}
 		}
 		q.Type = t
 	}
-	var err error
 	if q.Limit, err = intQuery(c, "limit", 1, MaxLimit, 10); err != nil {
 		return q, err
 	}
@@ -288,6 +281,21 @@ func parseSearch(c *gin.Context) (search.Query, error) {
 		q.Fuzzy = &b
 	}
 	return q, nil
+}
+
+// queryText reads the required q parameter: non-blank, valid UTF-8, at most MaxQueryLen
+// characters. what says what q should hold, for the error.
+func queryText(c *gin.Context, what string) (string, error) {
+	text := c.Query("q")
+	switch {
+	case strings.TrimSpace(text) == "":
+		return "", badRequest{"q is required: " + what}
+	case !utf8.ValidString(text):
+		return "", badRequest{"q must be valid UTF-8"}
+	case utf8.RuneCountInString(strings.TrimSpace(text)) > MaxQueryLen:
+		return "", badRequest{"q is too long: at most " + strconv.Itoa(MaxQueryLen) + " characters"}
+	}
+	return text, nil
 }
 
 // intQuery reads an optional integer query parameter within [lo, hi].
@@ -370,13 +378,9 @@ type Suggestion struct {
 }
 
 func (h *handlers) suggest(c *gin.Context) {
-	text := c.Query("q")
-	switch {
-	case strings.TrimSpace(text) == "":
-		h.fail(c, badRequest{"q is required: the beginning of a title"})
-		return
-	case !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxQueryLen:
-		h.fail(c, badRequest{"q must be valid UTF-8 of at most " + strconv.Itoa(MaxQueryLen) + " characters"})
+	text, err := queryText(c, "the beginning of a title")
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	typ := c.Query("type")
