@@ -87,18 +87,10 @@ func main() {
 	check(err)
 	_, err = my.Migrate(ctx)
 	check(err)
-	var batch []domain.Record
-	check(demo.Records(demo.Options{Movies: *items / 2, Artworks: *items / 2, Seed: 9}, func(r domain.Record) error {
-		batch = append(batch, r)
-		if len(batch) == 2000 {
-			_, err := pg.WriteRecords(ctx, "bench", batch)
-			batch = batch[:0]
-			return err
-		}
-		return nil
+	check(demo.Batches(demo.Options{Movies: *items / 2, Artworks: *items / 2, Seed: 9}, 2000, func(b []domain.Record) error {
+		_, err := pg.WriteRecords(ctx, "bench", b)
+		return err
 	}))
-	_, err = pg.WriteRecords(ctx, "bench", batch)
-	check(err)
 
 	dir, err := os.MkdirTemp("", "curio-bench-")
 	check(err)

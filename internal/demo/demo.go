@@ -166,3 +166,22 @@ func chance(r *rand.Rand, pct int) bool { return r.IntN(100) < pct }
 func roman(n int) string {
 	return []string{"", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"}[n]
 }
+
+// Batches is Records in batches of at most size records (the last may be shorter), for
+// writers that store many rows per transaction.
+func Batches(opts Options, size int, write func([]domain.Record) error) error {
+	batch := make([]domain.Record, 0, size)
+	err := Records(opts, func(r domain.Record) error {
+		batch = append(batch, r)
+		if len(batch) < size {
+			return nil
+		}
+		err := write(batch)
+		batch = batch[:0]
+		return err
+	})
+	if err != nil || len(batch) == 0 {
+		return err
+	}
+	return write(batch)
+}

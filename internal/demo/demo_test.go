@@ -196,3 +196,30 @@ func TestIDsFormat(t *testing.T) {
 		t.Errorf("keys = %v, want %v", keys, want)
 	}
 }
+
+func TestBatchesCoverEveryRecordOnce(t *testing.T) {
+	opts := Options{Movies: 30, Artworks: 20, Seed: 5}
+	var all, batched []string
+	if err := Records(opts, func(r domain.Record) error { all = append(all, r.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int{}
+	if err := Batches(opts, 7, func(b []domain.Record) error {
+		sizes = append(sizes, len(b))
+		for _, r := range b {
+			batched = append(batched, r.Key)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(all, ",") != strings.Join(batched, ",") {
+		t.Fatalf("batches hold %d records, Records %d (or in another order)", len(batched), len(all))
+	}
+	for i, n := range sizes {
+		if n > 7 || n == 0 || (i < len(sizes)-1 && n != 7) {
+			t.Errorf("batch sizes %v", sizes)
+			break
+		}
+	}
+}

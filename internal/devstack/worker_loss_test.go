@@ -109,19 +109,10 @@ func TestBatchSurvivesWorkerLoss(t *testing.T) {
 	if _, err := my.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var batch []domain.Record
-	err = demo.Records(demo.Options{Movies: 2500, Artworks: 2500, Seed: 3}, func(r domain.Record) error {
-		batch = append(batch, r)
-		if len(batch) == 2000 {
-			_, err := pg.WriteRecords(ctx, "test", batch)
-			batch = batch[:0]
-			return err
-		}
-		return nil
+	err = demo.Batches(demo.Options{Movies: 2500, Artworks: 2500, Seed: 3}, 2000, func(b []domain.Record) error {
+		_, err := pg.WriteRecords(ctx, "test", b)
+		return err
 	})
-	if err == nil {
-		_, err = pg.WriteRecords(ctx, "test", batch)
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
