@@ -118,7 +118,8 @@ func commonWord(tok string) bool {
 		"they", "this", "those", "through", "too", "under", "until", "up", "upon", "very", "was", "we",
 		"were", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
 		"within", "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves", "one",
-		"two", "new", "via":
+		"two", "new", "via", "across", "along", "around", "behind", "beyond", "toward", "towards", "onto",
+		"among", "amid", "near", "since", "though", "although", "whether", "even", "ever", "every":
 		return true
 	}
 	return false
