@@ -12,6 +12,8 @@ import (
 type TermsRollupInput struct {
 	Hour      time.Time     `json:"hour"`
 	Retention time.Duration `json:"retention"` // 1-minute windows older than this are pruned; default 48h
+	// HourRetention bounds the 1-hour windows; default 90 days.
+	HourRetention time.Duration `json:"hour_retention,omitempty"`
 }
 
 // TermsRollupResult reports one checked hour.
@@ -26,11 +28,15 @@ type TermsRollupResult struct {
 
 // RollupTerms checks an hour of the term speed line — its 1-hour window must hold exactly
 // the sum of its sixty 1-minute windows, term by term — records the result in
-// term_rollups and prunes 1-minute windows past retention (the 1-hour windows are kept).
+// term_rollups and prunes 1-minute windows past retention (48 h) and 1-hour windows past
+// theirs (90 days).
 func (a *Activities) RollupTerms(ctx context.Context, in TermsRollupInput) (TermsRollupResult, error) {
 	hr := in.Hour.UTC().Truncate(time.Hour)
 	if in.Retention <= 0 {
 		in.Retention = 48 * time.Hour
+	}
+	if in.HourRetention <= 0 {
+		in.HourRetention = 90 * 24 * time.Hour
 	}
 	res := TermsRollupResult{Hour: hr}
 	err := pgx.BeginFunc(ctx, a.PG.Pool(), func(tx pgx.Tx) error {
@@ -44,7 +50,8 @@ func (a *Activities) RollupTerms(ctx context.Context, in TermsRollupInput) (Term
 			return fmt.Errorf("compare term windows of %s: %w", hr.Format(time.RFC3339), err)
 		}
 		res.Consistent = res.Mismatched == 0
-		tag, err := tx.Exec(ctx, `DELETE FROM term_windows WHERE window_size = '1m' AND window_start < $1`, time.Now().Add(-in.Retention))
+		tag, err := tx.Exec(ctx, `DELETE FROM term_windows WHERE (window_size = '1m' AND window_start < $1) OR (window_size = '1h' AND window_start < $2)`,
+			time.Now().Add(-in.Retention), time.Now().Add(-in.HourRetention))
 		if err != nil {
 			return fmt.Errorf("prune term windows: %w", err)
 		}
