@@ -95,7 +95,7 @@ func isHeldout(id string, frac float64) bool {
 
 // PrepareTopics builds the corpus (movie plots and artwork descriptions, with titles),
 // holds out a fraction of items, splits the rest into shards, draws initial topic
-// assignments and stores it all under the run; iteration 0's global counts are their sum.
+// assignments and stores it all under the run, with each shard's counts of iteration 0.
 // Rerunning it for the same run id starts the run over.
 func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsPlan, error) {
 	if p.RunID == "" || p.K < 2 || p.K > 1000 || p.Shards < 1 {
@@ -138,7 +138,6 @@ func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsP
 	}
 	plan.Docs, plan.Heldout = n, len(held)
 	lda := p.lda()
-	global := topics.NewCounts(lda.K, len(corpus.Vocab))
 	err = pgx.BeginFunc(ctx, a.PG.Pool(), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM topic_runs WHERE run_id = $1`, p.RunID); err != nil {
 			return err
@@ -164,8 +163,14 @@ func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsP
 			if err != nil {
 				return err
 			}
-			_, err = tx.Exec(ctx, `INSERT INTO topic_shards (run_id, shard, item_ids, item_types, docs, z, counts, iteration)
-				VALUES ($1,$2,$3,$4,$5,$6,$7,0)`, p.RunID, shard, ids, types, docsBlob, zb, cb)
+			if _, err = tx.Exec(ctx, `INSERT INTO topic_shards (run_id, shard, item_ids, item_types, docs, z, iteration)
+				VALUES ($1,$2,$3,$4,$5,$6,0)`, p.RunID, shard, ids, types, docsBlob, zb); err != nil {
+				return err
+			}
+			if shard == heldoutShard {
+				return nil
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO topic_shard_counts (run_id, shard, iteration, counts) VALUES ($1,$2,0,$3)`, p.RunID, shard, cb)
 			return err
 		}
 		for s, ds := range shards {
@@ -174,22 +179,11 @@ func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsP
 				words[i] = d.words
 			}
 			z, counts := topics.InitShard(words, lda.K, len(corpus.Vocab), p.Seed+uint64(s)+1)
-			if err := global.Add(counts); err != nil {
-				return err
-			}
 			if err := put(s, ds, z, counts); err != nil {
 				return err
 			}
 		}
-		if err := put(heldoutShard, held, topics.Assignments{}, topics.NewCounts(lda.K, len(corpus.Vocab))); err != nil {
-			return err
-		}
-		gb, err := global.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO topic_global (run_id, iteration, counts) VALUES ($1, 0, $2)`, p.RunID, gb)
-		return err
+		return put(heldoutShard, held, topics.Assignments{}, topics.NewCounts(lda.K, len(corpus.Vocab)))
 	})
 	if err != nil {
 		return plan, fmt.Errorf("store topic corpus of %s: %w", p.RunID, err)
@@ -209,16 +203,41 @@ func decodeDocs(b []byte) ([][]int32, error) {
 	return docs, nil
 }
 
-func (a *Activities) loadGlobal(ctx context.Context, run string, iteration int) (*topics.Counts, error) {
-	var b []byte
-	if err := a.PG.Pool().QueryRow(ctx, `SELECT counts FROM topic_global WHERE run_id = $1 AND iteration = $2`, run, iteration).Scan(&b); err != nil {
-		return nil, fmt.Errorf("global topic counts of %s at iteration %d: %w", run, iteration, err)
+// loadGlobal sums every shard's counts of an iteration: the global topic-word counts.
+// It fails (to be retried) unless all shards have reached that iteration.
+func (a *Activities) loadGlobal(ctx context.Context, run string, shards, iteration int) (*topics.Counts, error) {
+	rows, err := a.PG.Pool().Query(ctx, `SELECT shard, counts FROM topic_shard_counts WHERE run_id = $1 AND iteration = $2 ORDER BY shard`, run, iteration)
+	if err != nil {
+		return nil, fmt.Errorf("topic counts of %s at iteration %d: %w", run, iteration, err)
 	}
-	c := &topics.Counts{}
-	if err := c.UnmarshalBinary(b); err != nil {
-		return nil, fmt.Errorf("global topic counts of %s at iteration %d: %w", run, iteration, err)
+	defer rows.Close()
+	var global *topics.Counts
+	n := 0
+	for rows.Next() {
+		var shard int
+		var b []byte
+		if err := rows.Scan(&shard, &b); err != nil {
+			return nil, fmt.Errorf("topic counts of %s at iteration %d: %w", run, iteration, err)
+		}
+		c := &topics.Counts{}
+		if err := c.UnmarshalBinary(b); err != nil {
+			return nil, fmt.Errorf("topic counts of shard %s/%d at iteration %d: %w", run, shard, iteration, err)
+		}
+		if global == nil {
+			global = topics.NewCounts(c.K, c.V)
+		}
+		if err := global.Add(c); err != nil {
+			return nil, fmt.Errorf("topic counts of shard %s/%d: %w", run, shard, err)
+		}
+		n++
 	}
-	return c, nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("topic counts of %s at iteration %d: %w", run, iteration, err)
+	}
+	if n != shards {
+		return nil, fmt.Errorf("topic run %s: %d of %d shards have counts for iteration %d", run, n, shards, iteration)
+	}
+	return global, nil
 }
 
 type topicShard struct {
@@ -283,7 +302,8 @@ func (a *Activities) loadTopicShard(ctx context.Context, run string, shard int) 
 }
 
 // TopicsSweep runs one round of Gibbs sweeps over one shard against the global counts of
-// the previous iteration, and stores the shard's new assignments and counts. A shard
+// the previous iteration (the sum of every shard's counts then), and stores the shard's
+// new assignments and counts. A shard
 // already at this iteration (a retry after the write) is left as it is.
 func (a *Activities) TopicsSweep(ctx context.Context, in BatchShardInput) (BatchShardResult, error) {
 	started := time.Now()
@@ -307,7 +327,7 @@ func (a *Activities) TopicsSweep(ctx context.Context, in BatchShardInput) (Batch
 	case s.iteration != p.Iteration-1:
 		return BatchShardResult{}, nonRetryable(ErrTypeBadInput, fmt.Errorf("topic shard %s/%d is at iteration %d, cannot run %d", p.RunID, in.Shard, s.iteration, p.Iteration))
 	}
-	global, err := a.loadGlobal(ctx, p.RunID, p.Iteration-1)
+	global, err := a.loadGlobal(ctx, p.RunID, in.Shards, p.Iteration-1)
 	if err != nil {
 		return BatchShardResult{}, err
 	}
@@ -324,69 +344,26 @@ func (a *Activities) TopicsSweep(ctx context.Context, in BatchShardInput) (Batch
 	if err != nil {
 		return BatchShardResult{}, err
 	}
-	// Conditional on the iteration, so two attempts racing (a worker thought dead that
-	// was not) cannot both apply.
-	if _, err := a.PG.Pool().Exec(ctx, `UPDATE topic_shards SET z = $3, counts = $4, iteration = $5
-		WHERE run_id = $1 AND shard = $2 AND iteration = $5 - 1`, p.RunID, in.Shard, zb, cb, p.Iteration); err != nil {
+	// Conditional on the iteration, so two attempts racing (a worker thought dead that was
+	// not) cannot both apply. Counts older than the previous round are no longer read: every
+	// sweep of this round has read them before this one could start (rounds are barriers).
+	err = pgx.BeginFunc(ctx, a.PG.Pool(), func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE topic_shards SET z = $3, iteration = $4 WHERE run_id = $1 AND shard = $2 AND iteration = $4 - 1`,
+			p.RunID, in.Shard, zb, p.Iteration)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // 0 rows: another attempt already stored this round
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO topic_shard_counts (run_id, shard, iteration, counts) VALUES ($1,$2,$3,$4)`,
+			p.RunID, in.Shard, p.Iteration, cb); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM topic_shard_counts WHERE run_id = $1 AND shard = $2 AND iteration < $3 - 1`, p.RunID, in.Shard, p.Iteration)
+		return err
+	})
+	if err != nil {
 		return BatchShardResult{}, fmt.Errorf("store topic shard %s/%d: %w", p.RunID, in.Shard, err)
 	}
 	return a.finishShard(ctx, in, len(s.docs), started)
-}
-
-// TopicsMerge sums the shards' counts at an iteration into that iteration's global
-// counts, and drops global counts no sweep needs any more.
-func (a *Activities) TopicsMerge(ctx context.Context, p TopicsParams) error {
-	rows, err := a.PG.Pool().Query(ctx, `SELECT shard, counts, iteration FROM topic_shards WHERE run_id = $1 AND shard >= 0 ORDER BY shard`, p.RunID)
-	if err != nil {
-		return fmt.Errorf("read topic shards of %s: %w", p.RunID, err)
-	}
-	var global *topics.Counts
-	for rows.Next() {
-		var shard, it int
-		var b []byte
-		if err := rows.Scan(&shard, &b, &it); err != nil {
-			rows.Close()
-			return fmt.Errorf("read topic shards of %s: %w", p.RunID, err)
-		}
-		if it != p.Iteration {
-			rows.Close()
-			return fmt.Errorf("topic shard %s/%d is at iteration %d, want %d", p.RunID, shard, it, p.Iteration)
-		}
-		c := &topics.Counts{}
-		if err := c.UnmarshalBinary(b); err != nil {
-			rows.Close()
-			return fmt.Errorf("topic shard %s/%d counts: %w", p.RunID, shard, err)
-		}
-		if global == nil {
-			global = topics.NewCounts(c.K, c.V)
-		}
-		if err := global.Add(c); err != nil {
-			rows.Close()
-			return fmt.Errorf("topic shard %s/%d: %w", p.RunID, shard, err)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read topic shards of %s: %w", p.RunID, err)
-	}
-	if global == nil {
-		return nonRetryable(ErrTypeBadInput, fmt.Errorf("topic run %s has no shards", p.RunID))
-	}
-	gb, err := global.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return pgx.BeginFunc(ctx, a.PG.Pool(), func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `INSERT INTO topic_global (run_id, iteration, counts) VALUES ($1, $2, $3)
-			ON CONFLICT (run_id, iteration) DO UPDATE SET counts = EXCLUDED.counts`, p.RunID, p.Iteration, gb); err != nil {
-			return fmt.Errorf("store global topic counts: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `DELETE FROM topic_global WHERE run_id = $1 AND iteration < $2`, p.RunID, p.Iteration-1); err != nil {
-			return fmt.Errorf("prune global topic counts: %w", err)
-		}
-		_, err := tx.Exec(ctx, `UPDATE topic_runs SET iterations = $2 WHERE run_id = $1`, p.RunID, p.Iteration)
-		return err
-	})
 }
 
 // TopicsQuality is a fitted model's quality on the corpus.
@@ -411,11 +388,10 @@ type itemMix struct {
 func (a *Activities) FinishTopics(ctx context.Context, p TopicsParams) (TopicsQuality, error) {
 	q := TopicsQuality{RunID: p.RunID}
 	var vocab []string
-	var iterations int
-	if err := a.PG.Pool().QueryRow(ctx, `SELECT vocab, iterations FROM topic_runs WHERE run_id = $1`, p.RunID).Scan(&vocab, &iterations); err != nil {
+	if err := a.PG.Pool().QueryRow(ctx, `SELECT vocab FROM topic_runs WHERE run_id = $1`, p.RunID).Scan(&vocab); err != nil {
 		return q, fmt.Errorf("topic run %s: %w", p.RunID, err)
 	}
-	global, err := a.loadGlobal(ctx, p.RunID, iterations)
+	global, err := a.loadGlobal(ctx, p.RunID, p.Shards, p.Iteration)
 	if err != nil {
 		return q, err
 	}
@@ -478,8 +454,8 @@ func (a *Activities) FinishTopics(ctx context.Context, p TopicsParams) (TopicsQu
 		if q.Perplexity > 0 && !math.IsInf(q.Perplexity, 0) && !math.IsNaN(q.Perplexity) {
 			ppl = q.Perplexity
 		}
-		_, err := tx.Exec(ctx, `UPDATE topic_runs SET status = 'fitted', perplexity = $2, coherence_umass = $3, coherence_npmi = $4, finished_at = now()
-			WHERE run_id = $1`, p.RunID, ppl, umass, npmi)
+		_, err := tx.Exec(ctx, `UPDATE topic_runs SET status = 'fitted', iterations = $5, perplexity = $2, coherence_umass = $3,
+			coherence_npmi = $4, finished_at = now() WHERE run_id = $1`, p.RunID, ppl, umass, npmi, p.Iteration)
 		return err
 	})
 	if err != nil {

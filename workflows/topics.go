@@ -47,8 +47,8 @@ type BuildTopicsResult struct {
 
 // BuildTopics fits an LDA topic model over movie plots and artwork descriptions by
 // collapsed Gibbs sampling distributed over the workers (AD-LDA): every round, each shard
-// sweeps its documents against the previous round's global topic-word counts, then the
-// shards' counts are summed. The fitted topics and every item's topic mix go to
+// sweeps its documents against the previous round's global topic-word counts (the sum of
+// every shard's counts of that round, which each sweep adds up itself). The fitted topics and every item's topic mix go to
 // PostgreSQL, are checked (held-out perplexity must beat a uniform model) and published to
 // MySQL for /api/topics.
 func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, error) {
@@ -103,9 +103,6 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 			res.ShardsByWorker[w] += n
 		}
 		res.Retried += round.Retried
-		if err := workflow.ExecuteActivity(shortActivity(ctx), a.TopicsMerge, p).Get(ctx, nil); err != nil {
-			return res, fmt.Errorf("topics iteration %d merge: %w", it, err)
-		}
 		progress.Iteration = it
 	}
 	progress.Phase = "finishing"

@@ -14,15 +14,14 @@ import (
 	"github.com/curiodata/curio/internal/assets"
 )
 
-// topicsEnv mocks the topic activities: every round's sweeps must all finish before that
-// round's merge, and the merge of round r before any sweep of round r+1.
+// topicsEnv mocks the topic activities: every sweep of round r must finish before any
+// sweep of round r+1 starts (each sweep reads every shard's counts of the previous round).
 func topicsEnv(t *testing.T, q activities.TopicsQuality) (*[]activities.MaterializeInput, *bool, func() []int, func(BuildTopicsInput) error) {
 	env := newEnv(t)
 	recs := passingChecks(env)
 	var a *activities.Activities
 	var mu sync.Mutex
 	swept := map[int]int{} // round -> shards swept
-	merged := 0
 	published := false
 	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, p activities.TopicsParams) (activities.TopicsPlan, error) {
@@ -36,8 +35,8 @@ func topicsEnv(t *testing.T, q activities.TopicsQuality) (*[]activities.Material
 			if err := jsonUnmarshal(in.Params, &p); err != nil {
 				t.Fatal(err)
 			}
-			if p.Iteration != merged+1 {
-				t.Errorf("sweep of round %d after %d merges", p.Iteration, merged)
+			if p.Iteration > 1 && swept[p.Iteration-1] != p.Shards {
+				t.Errorf("sweep of round %d while round %d has %d of %d shards done", p.Iteration, p.Iteration-1, swept[p.Iteration-1], p.Shards)
 			}
 			if !strings.HasPrefix(in.Version, p.RunID+"/it") {
 				t.Errorf("shard version %q does not name the run and round", in.Version)
@@ -45,17 +44,13 @@ func topicsEnv(t *testing.T, q activities.TopicsQuality) (*[]activities.Material
 			swept[p.Iteration]++
 			return activities.BatchShardResult{Shard: in.Shard, Items: 30, Worker: "w1", Attempt: 1}, nil
 		})
-	env.OnActivity(a.TopicsMerge, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, p activities.TopicsParams) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if swept[p.Iteration] != p.Shards {
-				t.Errorf("merge of round %d after %d of %d sweeps", p.Iteration, swept[p.Iteration], p.Shards)
+	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p activities.TopicsParams) (activities.TopicsQuality, error) {
+			if p.Iteration != len(swept) || swept[p.Iteration] != p.Shards {
+				t.Errorf("finish at iteration %d after rounds %v", p.Iteration, swept)
 			}
-			merged++
-			return nil
+			return q, nil
 		})
-	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(q, nil)
 	env.OnActivity(a.PublishTopics, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.ModelPublishInput) (activities.ModelPublishResult, error) {
 			published = true

@@ -44,27 +44,28 @@ CREATE TABLE topic_runs (
     finished_at     timestamptz
 );
 
--- Each shard's documents (encoded word ids) and its current assignments and counts. The
--- iteration column makes a retried sweep idempotent: a shard already at iteration i
--- returns its stored result.
+-- Each shard's documents (encoded word ids) and its current assignments. The iteration
+-- column makes a retried sweep idempotent: a shard already at iteration i returns its
+-- stored result.
 CREATE TABLE topic_shards (
-    run_id    text    NOT NULL REFERENCES topic_runs (run_id) ON DELETE CASCADE,
-    shard     integer NOT NULL,
-    item_ids  text[]  NOT NULL,
-    item_types text[] NOT NULL,
-    docs      bytea   NOT NULL,
-    z         bytea   NOT NULL,
-    counts    bytea   NOT NULL,
-    iteration integer NOT NULL,
+    run_id     text    NOT NULL REFERENCES topic_runs (run_id) ON DELETE CASCADE,
+    shard      integer NOT NULL,
+    item_ids   text[]  NOT NULL,
+    item_types text[]  NOT NULL,
+    docs       bytea   NOT NULL,
+    z          bytea   NOT NULL,
+    iteration  integer NOT NULL,
     PRIMARY KEY (run_id, shard)
 );
 
--- Global topic-word counts after each iteration (the sum of the shards' counts).
-CREATE TABLE topic_global (
+-- Each shard's topic-word counts after each round; the global counts of round i are the
+-- sum over shards at i. Sweeps of round i+1 read round i; older rounds are pruned.
+CREATE TABLE topic_shard_counts (
     run_id    text    NOT NULL REFERENCES topic_runs (run_id) ON DELETE CASCADE,
+    shard     integer NOT NULL,
     iteration integer NOT NULL,
     counts    bytea   NOT NULL,
-    PRIMARY KEY (run_id, iteration)
+    PRIMARY KEY (run_id, iteration, shard)
 );
 
 -- The fitted model: top words per topic and each item's topic mix.
@@ -89,7 +90,7 @@ CREATE INDEX item_topics_by_topic ON item_topics (run_id, topic, weight DESC);
 -- +goose Down
 DROP TABLE item_topics;
 DROP TABLE topics;
-DROP TABLE topic_global;
+DROP TABLE topic_shard_counts;
 DROP TABLE topic_shards;
 DROP TABLE topic_runs;
 DROP TABLE term_rollups;
