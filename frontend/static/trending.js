@@ -59,9 +59,16 @@ export function mount({ root, query, signal, setURL, setTitle }) {
   tags.setAttribute('aria-labelledby', tagsHeading.id);
   const tagsNote = note('No hashtags in this window yet.');
   tagsNote.hidden = true;
+  const risingHeading = el('h4', 'subheading', 'Rising');
+  risingHeading.id = 'terms-rising-heading';
+  const rising = el('ol', 'mini-list');
+  rising.id = 'terms-rising';
+  rising.setAttribute('aria-labelledby', risingHeading.id);
+  const risingNote = note('Nothing is rising against the previous window.');
+  risingNote.hidden = true;
   const termsProblem = el('p', 'inline-error');
   termsProblem.hidden = true;
-  terms.append(termControls, termsProblem, chart.node, tagsHeading, tagsNote, tags);
+  terms.append(termControls, termsProblem, chart.node, tagsHeading, tagsNote, tags, risingHeading, risingNote, rising);
 
   const layout = el('div', 'two-col');
   layout.append(items, terms);
@@ -116,6 +123,19 @@ export function mount({ root, query, signal, setURL, setTitle }) {
         return li;
       }));
       tagsNote.hidden = tagRows.length > 0;
+      // Rising: growth of this window (at its pace so far) against the whole previous one.
+      const risingRows = (Array.isArray(data.rising) ? data.rising : [])
+        .filter((t) => typeof t?.term === 'string' && t.term !== '');
+      rising.replaceChildren(...risingRows.map((t) => {
+        const li = el('li', 'rising-term');
+        const prev = Number(t.previous) || 0;
+        const detail = prev > 0
+          ? `${formatCount(t.count)} now, ${formatCount(prev)} in the previous ${label}`
+          : `${formatCount(t.count)} now, new since the previous ${label}`;
+        li.append(el('span', 'tag-name', t.term), el('span', 'muted', ` — ${detail}`));
+        return li;
+      }));
+      risingNote.hidden = risingRows.length > 0;
     } catch (err) {
       if (isAbort(err)) throw err;
       termsProblem.textContent = `Trending terms are unavailable: ${err.message}`;

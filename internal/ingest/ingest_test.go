@@ -421,6 +421,31 @@ func TestReaderQueries(t *testing.T) {
 	if err != nil || st.Landed != 0 || st.DeadLetters == nil {
 		t.Errorf("stats = %+v, %v", st, err)
 	}
+
+	// Terms: the 10:00 hour is half over at 10:30; "harbor" is at 4 (pace 8) after 2 in the
+	// 09:00 hour, "storm" at 3 (pace 6) after none, "noir" at 10 (pace 20) after 30 (falling),
+	// "rare" at 2 (below MinRisingCount).
+	hr := now
+	if _, err := pool.Exec(ctx, `INSERT INTO term_windows (window_size, window_start, kind, term, count) VALUES
+		('1h', $1, 'term', 'harbor', 4), ('1h', $2, 'term', 'harbor', 2), ('1h', $1, 'term', 'storm', 3),
+		('1h', $1, 'term', 'noir', 10), ('1h', $2, 'term', 'noir', 30), ('1h', $1, 'term', 'rare', 2),
+		('1h', $1, 'tag', '#drama', 5), ('1m', $1, 'term', 'harbor', 4)`, hr, hr.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	tw, err := r.TrendingTerms(ctx, "1h", hr.Add(30*time.Minute), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tw.Terms) != 4 || tw.Terms[0] != (TermCount{"noir", 10}) || len(tw.Tags) != 1 || tw.Tags[0] != (TermCount{"#drama", 5}) || !tw.From.Equal(hr) {
+		t.Errorf("trending terms = %+v", tw)
+	}
+	// storm: (3*2+1)/(0+1) = 7; harbor: (4*2+1)/(2+1) = 3.
+	if len(tw.Rising) != 2 || tw.Rising[0].Term != "storm" || tw.Rising[0].Growth != 7 || tw.Rising[1].Term != "harbor" || tw.Rising[1].Previous != 2 {
+		t.Errorf("rising = %+v", tw.Rising)
+	}
+	if _, err := r.TrendingTerms(ctx, "1d", hr, 10); err == nil {
+		t.Error("unknown window accepted")
+	}
 }
 
 // TestDeadLettersForwardedToTopic checks that invalid messages reach the dead-letter topic

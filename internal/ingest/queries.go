@@ -140,14 +140,28 @@ type TermCount struct {
 	Count int64  `json:"count"`
 }
 
-// TermsWindow is the top terms and tags of one window.
+// TermsWindow is the top terms and tags of one window, and the terms rising fastest
+// against the window before it.
 type TermsWindow struct {
-	Window string      `json:"window"`
-	From   time.Time   `json:"from"`
-	To     time.Time   `json:"to"`
-	Terms  []TermCount `json:"terms"`
-	Tags   []TermCount `json:"tags"`
+	Window string       `json:"window"`
+	From   time.Time    `json:"from"`
+	To     time.Time    `json:"to"`
+	Terms  []TermCount  `json:"terms"`
+	Tags   []TermCount  `json:"tags"`
+	Rising []RisingTerm `json:"rising"`
 }
+
+// RisingTerm is a term whose count grows against the previous window.
+type RisingTerm struct {
+	Term     string  `json:"term"`
+	Count    int64   `json:"count"`    // in this window so far
+	Previous int64   `json:"previous"` // in the whole previous window
+	Growth   float64 `json:"growth"`   // (count at this window's pace + 1) / (previous + 1)
+}
+
+// MinRisingCount is the least count a term needs in a window to be called rising: below
+// it, one or two searches would look like a surge.
+const MinRisingCount = 3
 
 // TrendingTerms returns the top terms and tags of the window of the given size ("1m" or
 // "1h") that contains at, most first (ties by term).
@@ -176,6 +190,30 @@ func (r *Reader) TrendingTerms(ctx context.Context, size string, at time.Time, l
 		} else {
 			out.Tags = append(out.Tags, tcs...)
 		}
+	}
+	// A window in progress is compared at its pace so far (a quarter of the way through, its
+	// counts are scaled by 4), never at less than a tenth of the window.
+	elapsed := max(at.UTC().Sub(from), d/10)
+	pace := float64(d) / float64(min(elapsed, d))
+	rows, err := r.pool.Query(ctx, `SELECT c.term, c.count, coalesce(p.count, 0),
+			(c.count * $5::float8 + 1) / (coalesce(p.count, 0) + 1) AS growth
+		FROM term_windows c LEFT JOIN term_windows p
+			ON p.window_size = c.window_size AND p.window_start = $3 AND p.kind = c.kind AND p.term = c.term
+		WHERE c.window_size = $1 AND c.window_start = $2 AND c.kind = 'term' AND c.count >= $6
+			AND c.count * $5::float8 > coalesce(p.count, 0)
+		ORDER BY growth DESC, c.count DESC, c.term LIMIT $4`, size, from, from.Add(-d), limit, pace, MinRisingCount)
+	if err != nil {
+		return out, fmt.Errorf("rising terms: %w", err)
+	}
+	out.Rising, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (RisingTerm, error) {
+		var rt RisingTerm
+		return rt, row.Scan(&rt.Term, &rt.Count, &rt.Previous, &rt.Growth)
+	})
+	if err != nil {
+		return out, fmt.Errorf("rising terms: %w", err)
+	}
+	if out.Rising == nil {
+		out.Rising = []RisingTerm{}
 	}
 	return out, nil
 }
