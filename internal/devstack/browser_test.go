@@ -206,17 +206,31 @@ func TestBrowser(t *testing.T) {
 	}
 	step("topics", chromedp.Navigate(stack.APIURL+"/#/topics"), chromedp.WaitVisible(`#topics li[data-topic] a`), shot("topics"),
 		chromedp.Click(`#topics li[data-topic] a`), chromedp.WaitVisible(`#topic-items li a[href^="#/item/"]`), shot("topic"))
-	// Phone width: no horizontal scrolling, the search still works.
+	// Phone width: every page fits without sideways scrolling, and the search still works.
+	fits := func(page string) {
+		t.Helper()
+		fctx, fcancel := context.WithTimeout(bctx, 10*time.Second)
+		defer fcancel()
+		ok, err := chromedp.Run(fctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			t.Errorf("the %s page scrolls sideways at 360 px", page)
+		}
+	}
 	step("phone", chromedp.EmulateViewport(360, 740), chromedp.Navigate(stack.APIURL+"/#/?q="+url.QueryEscape(title)),
 		chromedp.WaitVisible(`#results a[href="#/item/`+movieID+`"]`), shot("search-phone"))
-	fctx, fcancel := context.WithTimeout(bctx, 10*time.Second)
-	fits, err := chromedp.Run(fctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
-	fcancel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !fits {
-		t.Error("the search page scrolls sideways at 360 px")
+	fits("search")
+	for _, p := range []struct{ name, hash, ready string }{
+		{"item", "#/item/" + movieID, "#trend-chart[data-total]"},
+		{"trending", "#/trending", "#terms-chart"},
+		{"map", "#/map", "#uploads-map"},
+		{"topics", "#/topics", "#topics li[data-topic]"},
+		{"pipeline", "#/pipeline", `#assets tr[data-asset="catalog.items"]`},
+	} {
+		step(p.name+" on a phone", chromedp.Navigate(stack.APIURL+"/"+p.hash), chromedp.WaitVisible(p.ready), chromedp.Sleep(300*time.Millisecond), shot(p.name+"-phone"))
+		fits(p.name)
 	}
 	t.Logf("screenshots in %s", out)
 }
