@@ -502,9 +502,12 @@ func (a *Activities) PublishTopics(ctx context.Context, in ModelPublishInput) (M
 		Words []word `json:"words"`
 		Items int    `json:"items"`
 	}
-	rows, err := a.PG.Pool().Query(ctx, `SELECT t.topic, t.words,
-		(SELECT count(*) FROM (SELECT DISTINCT ON (item_id) item_id, topic FROM item_topics WHERE run_id = $1 ORDER BY item_id, weight DESC) s WHERE s.topic = t.topic)
-		FROM topics t WHERE t.run_id = $1 ORDER BY t.topic`, in.Version)
+	// Each item's strongest topic once, then counted per topic (not recomputed per topic).
+	rows, err := a.PG.Pool().Query(ctx, `WITH strongest AS (
+			SELECT DISTINCT ON (item_id) topic FROM item_topics WHERE run_id = $1 ORDER BY item_id, weight DESC),
+		counts AS (SELECT topic, count(*) AS n FROM strongest GROUP BY topic)
+		SELECT t.topic, t.words, coalesce(c.n, 0) FROM topics t LEFT JOIN counts c USING (topic)
+		WHERE t.run_id = $1 ORDER BY t.topic`, in.Version)
 	if err != nil {
 		return ModelPublishResult{}, fmt.Errorf("read topics %s: %w", in.Version, err)
 	}

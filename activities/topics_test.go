@@ -83,6 +83,18 @@ func TestTopicActivitiesRoundsAreBarriersAndIdempotent(t *testing.T) {
 	if err != nil || len(rows) != 4 {
 		t.Fatalf("published topics %d %v", len(rows), err)
 	}
+	// Every item counts once, under its strongest topic.
+	members := 0
+	for _, r := range rows {
+		var tp struct{ Items int }
+		if err := json.Unmarshal(r.Payload, &tp); err != nil {
+			t.Fatal(err)
+		}
+		members += tp.Items
+	}
+	if members != plan.Docs+plan.Heldout {
+		t.Errorf("topics count %d items, want %d", members, plan.Docs+plan.Heldout)
+	}
 	var any string
 	if err := acts.PG.Pool().QueryRow(ctx, `SELECT item_id FROM item_topics WHERE run_id = 'run-1' LIMIT 1`).Scan(&any); err != nil {
 		t.Fatal(err)

@@ -101,14 +101,21 @@ type termKey struct {
 	term  string
 }
 
-// termDeltas accumulates one batch's term counts.
-type termDeltas map[termKey]int64
+// termDeltas accumulates one batch's term counts in every window size.
+type termDeltas struct {
+	windows map[string]time.Duration // TermWindows(), read once per batch
+	counts  map[termKey]int64
+}
+
+func newTermDeltas() termDeltas {
+	return termDeltas{windows: TermWindows(), counts: map[termKey]int64{}}
+}
 
 func (d termDeltas) add(ts time.Time, kind string, words []string) {
-	for name, size := range TermWindows() {
+	for name, size := range d.windows {
 		start := ts.Truncate(size)
 		for _, w := range words {
-			d[termKey{name, start, kind, w}]++
+			d.counts[termKey{name, start, kind, w}]++
 		}
 	}
 }
@@ -138,7 +145,7 @@ func countTerms(ctx context.Context, tx pgx.Tx, texts *itemTexts, evs []events.E
 	if err != nil {
 		return err
 	}
-	d := termDeltas{}
+	d := newTermDeltas()
 	for _, e := range evs {
 		ts := e.Time.UTC()
 		switch e.Type {
@@ -153,16 +160,16 @@ func countTerms(ctx context.Context, tx pgx.Tx, texts *itemTexts, evs []events.E
 			}
 		}
 	}
-	if len(d) == 0 {
+	if len(d.counts) == 0 {
 		return nil
 	}
 	// Sorted, so concurrent partitions lock rows in one order and cannot deadlock.
-	keys := slices.SortedFunc(maps.Keys(d), func(a, b termKey) int {
+	keys := slices.SortedFunc(maps.Keys(d.counts), func(a, b termKey) int {
 		return cmp.Or(cmp.Compare(a.size, b.size), a.start.Compare(b.start), cmp.Compare(a.kind, b.kind), cmp.Compare(a.term, b.term))
 	})
 	sizes, starts, kinds, words, counts := make([]string, len(keys)), make([]time.Time, len(keys)), make([]string, len(keys)), make([]string, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
-		sizes[i], starts[i], kinds[i], words[i], counts[i] = k.size, k.start, k.kind, k.term, d[k]
+		sizes[i], starts[i], kinds[i], words[i], counts[i] = k.size, k.start, k.kind, k.term, d.counts[k]
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO term_windows (window_size, window_start, kind, term, count)
 		SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[])
