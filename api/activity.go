@@ -80,9 +80,9 @@ func (h *handlers) trending(c *gin.Context) {
 		}
 		window = d
 	}
-	typ := c.Query("type")
-	if typ != "" && typ != "movie" && typ != "artwork" {
-		h.fail(c, badRequest{"type must be movie or artwork, got " + strconv.Quote(typ)})
+	typ, err := typeQuery(c)
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	limit, err := intQuery(c, "limit", 1, 100, 10)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,74 +61,77 @@ type RunRequest struct {
 	Input    json.RawMessage `json:"input,omitempty"`
 }
 
-// readJSON decodes the request body strictly into v.
-func readJSON(c *gin.Context, v any) error {
+// readBody reads the request body (already capped by limitBody).
+func readBody(c *gin.Context) ([]byte, error) {
 	body, err := io.ReadAll(c.Request.Body)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return badRequest{"request body too large"}
+			return nil, badRequest{"request body too large"}
 		}
-		return badRequest{"could not read the request body"}
+		return nil, badRequest{"could not read the request body"}
 	}
-	if err := decodeStrict(body, v); err != nil {
-		return badRequest{"invalid JSON body: " + err.Error()}
-	}
-	return nil
+	return body, nil
 }
 
 func (h *handlers) startRun(c *gin.Context) {
-	var req RunRequest
-	if err := readJSON(c, &req); err != nil {
+	body, err := readBody(c)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.start(c, req)
-}
-
-func (h *handlers) start(c *gin.Context, req RunRequest) {
+	var req RunRequest
+	if err := decodeStrict(body, &req); err != nil {
+		h.fail(c, badRequest{"invalid JSON body: " + err.Error()})
+		return
+	}
 	in, err := workflows.DecodeInput(req.Workflow, req.Input)
 	if err != nil {
 		h.fail(c, badRequest{err.Error()})
 		return
 	}
-	if len(req.ID) > 200 {
-		h.fail(c, badRequest{"id must be at most 200 characters"})
-		return
-	}
-	id := req.ID
-	if id == "" {
-		id = strings.ToLower(req.Workflow) + "-" + time.Now().UTC().Format("20060102T150405.000Z")
-	}
-	run, err := h.d.Admin.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: h.d.Admin.TaskQueue}, req.Workflow, in)
+	h.start(c, req.Workflow, req.ID, in)
+}
+
+func (h *handlers) startBackfill(c *gin.Context) {
+	body, err := readBody(c)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	h.d.Logger.Info("run started through the admin API", "workflow", req.Workflow, "workflow_id", run.GetID(), "run_id", run.GetRunID(), "client", c.ClientIP())
-	body := gin.H{"workflow": req.Workflow, "workflow_id": run.GetID(), "run_id": run.GetRunID()}
+	in, err := workflows.DecodeInput(workflows.BackfillName, body)
+	if err != nil {
+		h.fail(c, badRequest{err.Error()})
+		return
+	}
+	asset := in.(*workflows.BackfillInput).Asset
+	if _, ok := assets.Lookup(asset); !ok {
+		h.fail(c, badRequest{"unknown asset " + strconv.Quote(asset)})
+		return
+	}
+	h.start(c, workflows.BackfillName, "backfill-"+asset+"-"+time.Now().UTC().Format("20060102T150405.000Z"), in)
+}
+
+// start starts workflow with its decoded input; an empty id gets one from the name and time.
+func (h *handlers) start(c *gin.Context, workflow, id string, in any) {
+	if len(id) > 200 {
+		h.fail(c, badRequest{"id must be at most 200 characters"})
+		return
+	}
+	if id == "" {
+		id = strings.ToLower(workflow) + "-" + time.Now().UTC().Format("20060102T150405.000Z")
+	}
+	run, err := h.d.Admin.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: h.d.Admin.TaskQueue}, workflow, in)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.d.Logger.Info("run started through the admin API", "workflow", workflow, "workflow_id", run.GetID(), "run_id", run.GetRunID(), "client", c.ClientIP())
+	body := gin.H{"workflow": workflow, "workflow_id": run.GetID(), "run_id": run.GetRunID()}
 	if h.d.TemporalUIURL != "" {
 		body["temporal_ui"] = h.d.TemporalUIURL + "/namespaces/" + url.PathEscape(h.d.TemporalNamespace) + "/workflows/" + url.PathEscape(run.GetID()) + "/" + run.GetRunID() + "/history"
 	}
 	c.JSON(http.StatusAccepted, body)
-}
-
-func (h *handlers) startBackfill(c *gin.Context) {
-	body, err := io.ReadAll(c.Request.Body)
-	if err != nil {
-		h.fail(c, badRequest{"could not read the request body"})
-		return
-	}
-	var in workflows.BackfillInput
-	if err := decodeStrict(body, &in); err != nil {
-		h.fail(c, badRequest{"invalid backfill: " + err.Error()})
-		return
-	}
-	if _, ok := assets.Lookup(in.Asset); !ok {
-		h.fail(c, badRequest{"unknown asset " + `"` + in.Asset + `"`})
-		return
-	}
-	h.start(c, RunRequest{Workflow: workflows.BackfillName, ID: "backfill-" + in.Asset + "-" + time.Now().UTC().Format("20060102T150405.000Z"), Input: body})
 }
 
 func (h *handlers) applySchedules(c *gin.Context) {

@@ -226,11 +226,8 @@ func parseSearch(c *gin.Context) (search.Query, error) {
 	if q.Text, err = queryText(c, "the text to search for"); err != nil {
 		return q, err
 	}
-	if t := c.Query("type"); t != "" {
-		if !domain.ItemType(t).Valid() {
-			return q, badRequest{"type must be movie or artwork, got " + strconv.Quote(t)}
-		}
-		q.Type = t
+	if q.Type, err = typeQuery(c); err != nil {
+		return q, err
 	}
 	if q.Limit, err = intQuery(c, "limit", 1, MaxLimit, 10); err != nil {
 		return q, err
@@ -296,6 +293,15 @@ func queryText(c *gin.Context, what string) (string, error) {
 		return "", badRequest{"q is too long: at most " + strconv.Itoa(MaxQueryLen) + " characters"}
 	}
 	return text, nil
+}
+
+// typeQuery reads the optional item type filter: "", movie or artwork.
+func typeQuery(c *gin.Context) (string, error) {
+	t := c.Query("type")
+	if t != "" && !domain.ItemType(t).Valid() {
+		return "", badRequest{"type must be movie or artwork, got " + strconv.Quote(t)}
+	}
+	return t, nil
 }
 
 // intQuery reads an optional integer query parameter within [lo, hi].
@@ -383,9 +389,9 @@ func (h *handlers) suggest(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	typ := c.Query("type")
-	if typ != "" && !domain.ItemType(typ).Valid() {
-		h.fail(c, badRequest{"type must be movie or artwork, got " + strconv.Quote(typ)})
+	typ, err := typeQuery(c)
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	limit, err := intQuery(c, "limit", 1, 20, 8)
