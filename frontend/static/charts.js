@@ -3,7 +3,7 @@
 // created once and then updated in place, so polling does not reset focus or
 // close an opened data table.
 
-import { el, svg } from './dom.js';
+import { dataTable, el, svg } from './dom.js';
 import { formatCount } from './util.js';
 
 // columnChart draws values as vertical bars over a time (or category) axis.
@@ -20,17 +20,7 @@ export function columnChart({ id, tableSummary = 'Show the data as a table', col
   const caption = el('figcaption', 'chart-caption');
   const details = el('details', 'chart-data');
   const summary = el('summary', '', tableSummary);
-  const table = el('table', 'data-table');
-  const thead = el('thead');
-  const headRow = el('tr');
-  for (const c of columns) {
-    const th = el('th', '', c);
-    th.scope = 'col';
-    headRow.append(th);
-  }
-  thead.append(headRow);
-  const tbody = el('tbody');
-  table.append(thead, tbody);
+  const { table, tbody } = dataTable('data-table', columns);
   details.append(summary, table);
   const frame = el('div', 'chart-frame');
   frame.append(peak, plot);

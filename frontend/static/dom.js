@@ -138,6 +138,24 @@ export function note(text, className = 'note') {
   return el('p', className, text);
 }
 
+// dataTable makes an empty <table> with one header row: each column is a name, or
+// [name, className]; every <th> has scope=col. It returns the table and its <tbody>.
+export function dataTable(className, columns) {
+  const table = el('table', className);
+  const thead = el('thead');
+  const tr = el('tr');
+  for (const c of columns) {
+    const [text, cls] = Array.isArray(c) ? c : [c, ''];
+    const th = el('th', cls, text);
+    th.scope = 'col';
+    tr.append(th);
+  }
+  thead.append(tr);
+  const tbody = el('tbody');
+  table.append(thead, tbody);
+  return { table, tbody };
+}
+
 // labelled wraps a control in a .field with a visible <label for>.
 let fieldSeq = 0;
 export function labelled(labelText, control) {

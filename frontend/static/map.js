@@ -5,7 +5,7 @@
 
 import { fetchJSON, isAbort, poll } from './api.js';
 import { columnChart } from './charts.js';
-import { el, heading, note, section, setError, setStatus, svg } from './dom.js';
+import { dataTable, el, heading, note, section, setError, setStatus, svg } from './dom.js';
 import { COUNTRIES } from './countries.js';
 import { circleRadius, dailyTotals, formatCount, plural, project } from './util.js';
 
@@ -108,19 +108,9 @@ export function mount({ root, signal, setTitle }) {
   figure.append(plot, caption);
 
   const tableSection = section('Uploads per country', 'uploads-table');
-  const table = el('table', 'data-table');
+  const { table, tbody } = dataTable('data-table', ['Country', 'Code', ['Uploads', 'num']]);
   table.id = 'uploads-table';
   table.setAttribute('aria-labelledby', 'uploads-table-heading');
-  const thead = el('thead');
-  const tr = el('tr');
-  for (const [text, cls] of [['Country', ''], ['Code', ''], ['Uploads', 'num']]) {
-    const th = el('th', cls, text);
-    th.scope = 'col';
-    tr.append(th);
-  }
-  thead.append(tr);
-  const tbody = el('tbody');
-  table.append(thead, tbody);
   const tableWrap = el('div', 'table-wrap');
   tableWrap.append(table);
   tableSection.append(tableWrap);

@@ -5,7 +5,7 @@
 
 import { HTTPError, fetchJSON, getConfig, isAbort, poll } from './api.js';
 import {
-  el, externalLink, heading, keepFocus, note, routeLink, section, setError, setStatus, statusBadge, timeAgo,
+  dataTable, el, externalLink, heading, keepFocus, note, routeLink, section, setError, setStatus, statusBadge, timeAgo,
 } from './dom.js';
 import { PARTITION_STATUSES, formatCount, formatDuration, hashFor, newestFirst, plural, temporalRunURL } from './util.js';
 
@@ -17,19 +17,9 @@ function assetHash(name) {
 }
 
 function table(id, label, columns) {
-  const t = el('table', 'data-table stack');
+  const { table: t, tbody } = dataTable('data-table stack', columns);
   if (id) t.id = id;
-  const caption = el('caption', 'sr-only', label);
-  const thead = el('thead');
-  const tr = el('tr');
-  for (const c of columns) {
-    const th = el('th', '', c);
-    th.scope = 'col';
-    tr.append(th);
-  }
-  thead.append(tr);
-  const tbody = el('tbody');
-  t.append(caption, thead, tbody);
+  t.prepend(el('caption', 'sr-only', label));
   return { table: t, tbody, columns };
 }
 
