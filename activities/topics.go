@@ -274,27 +274,24 @@ func (c *topicDocCache) put(run string, shard int, s topicShard) {
 
 func (a *Activities) loadTopicShard(ctx context.Context, run string, shard int) (topicShard, error) {
 	var zb []byte
-	if s, ok := a.topicDocs.get(run, shard); ok {
+	s, cached := a.topicDocs.get(run, shard)
+	if cached {
 		err := a.PG.Pool().QueryRow(ctx, `SELECT z, iteration FROM topic_shards WHERE run_id = $1 AND shard = $2`, run, shard).Scan(&zb, &s.iteration)
 		if err != nil {
 			return s, fmt.Errorf("topic shard %s/%d: %w", run, shard, err)
 		}
-		if err := s.z.UnmarshalBinary(zb); err != nil {
-			return s, fmt.Errorf("topic shard %s/%d assignments: %w", run, shard, err)
+	} else {
+		var docsBlob []byte
+		err := a.PG.Pool().QueryRow(ctx, `SELECT item_ids, item_types, docs, z, iteration FROM topic_shards WHERE run_id = $1 AND shard = $2`,
+			run, shard).Scan(&s.ids, &s.types, &docsBlob, &zb, &s.iteration)
+		if err != nil {
+			return s, fmt.Errorf("topic shard %s/%d: %w", run, shard, err)
 		}
-		return s, nil
+		if s.docs, err = decodeDocs(docsBlob); err != nil {
+			return s, err
+		}
+		a.topicDocs.put(run, shard, s)
 	}
-	var s topicShard
-	var docsBlob []byte
-	err := a.PG.Pool().QueryRow(ctx, `SELECT item_ids, item_types, docs, z, iteration FROM topic_shards WHERE run_id = $1 AND shard = $2`,
-		run, shard).Scan(&s.ids, &s.types, &docsBlob, &zb, &s.iteration)
-	if err != nil {
-		return s, fmt.Errorf("topic shard %s/%d: %w", run, shard, err)
-	}
-	if s.docs, err = decodeDocs(docsBlob); err != nil {
-		return s, err
-	}
-	a.topicDocs.put(run, shard, s)
 	if err := s.z.UnmarshalBinary(zb); err != nil {
 		return s, fmt.Errorf("topic shard %s/%d assignments: %w", run, shard, err)
 	}
@@ -303,8 +300,8 @@ func (a *Activities) loadTopicShard(ctx context.Context, run string, shard int) 
 
 // TopicsSweep runs one round of Gibbs sweeps over one shard against the global counts of
 // the previous iteration (the sum of every shard's counts then), and stores the shard's
-// new assignments and counts. A shard
-// already at this iteration (a retry after the write) is left as it is.
+// new assignments and counts. A shard already at this iteration (a retry after the write)
+// is left as it is.
 func (a *Activities) TopicsSweep(ctx context.Context, in BatchShardInput) (BatchShardResult, error) {
 	started := time.Now()
 	if err := in.validate(); err != nil {
