@@ -4,6 +4,7 @@ package activities
 
 import (
 	"context"
+	"github.com/curiodata/curio/internal/events"
 	"log/slog"
 
 	"go.temporal.io/sdk/temporal"
@@ -29,6 +30,8 @@ type Activities struct {
 	Fetcher  *scrapers.Fetcher // polite HTTP fetcher shared by this worker's scrape activities
 	// KafkaBrokers are where user-activity events are consumed from.
 	KafkaBrokers []string
+	// EventPolicy bounds consumed events' times; nil means events.DefaultTimePolicy.
+	EventPolicy *events.TimePolicy
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
 

@@ -86,13 +86,19 @@ type BackfillPlanInput struct {
 	From  time.Time `json:"from"`
 	To    time.Time `json:"to"`
 	Only  []string  `json:"only,omitempty"` // statuses to keep; empty keeps all
+	// MaxPartitions caps the range; 0: assets.DefaultMaxBackfillPartitions.
+	MaxPartitions int `json:"max_partitions,omitempty"`
 }
 
-// PlanBackfill lists the asset's partitions in [From, To) whose status is in Only.
+// PlanBackfill lists the asset's partitions in [From, To) whose status is in Only. A range
+// of more than MaxPartitions partitions fails for good.
 func (a *Activities) PlanBackfill(ctx context.Context, in BackfillPlanInput) ([]string, error) {
 	asset, ok := assets.Lookup(in.Asset)
 	if !ok {
 		return nil, nonRetryable(ErrTypeBadInput, fmt.Errorf("unknown asset %q", in.Asset))
+	}
+	if _, err := assets.CheckPartitionCount(asset, in.From, in.To, in.MaxPartitions); err != nil {
+		return nil, nonRetryable(ErrTypeBadInput, err)
 	}
 	latest, err := a.PG.LatestMaterializations(ctx, asset.Name)
 	if err != nil {

@@ -2,9 +2,14 @@ package activities_test
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/assets"
@@ -60,4 +65,17 @@ func mustAsset(t *testing.T, name string) assets.Asset {
 		t.Fatalf("no asset %s", name)
 	}
 	return a
+}
+
+func TestPlanBackfillRefusesAnOversizedRangeForGood(t *testing.T) {
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	a := &activities.Activities{} // no database: the range is refused before any query
+	env.RegisterActivity(a)
+	from := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := env.ExecuteActivity(a.PlanBackfill, activities.BackfillPlanInput{Asset: assets.RawEvents, From: from, To: from.Add(101 * time.Hour), MaxPartitions: 100})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !strings.Contains(appErr.Error(), "101 partitions") {
+		t.Fatalf("want a non-retryable error naming the partition count, got %v", err)
+	}
 }

@@ -20,7 +20,12 @@ type ActivityReader interface {
 	Stats(ctx context.Context) (ingest.Stats, error)
 	UploadsDaily(ctx context.Context, from, to time.Time) ([]ingest.DayCount, error)
 	TrendingTerms(ctx context.Context, size string, at time.Time, limit int) (ingest.TermsWindow, error)
+	// Lag is each consumer's lag per partition; nil when Kafka is not known.
+	Lag(ctx context.Context) ([]ingest.PartitionLag, error)
 }
+
+// rfc3339Example describes an RFC 3339 time parameter in errors.
+const rfc3339Example = "an RFC 3339 time like 2026-11-23T10:00:00Z"
 
 // MaxTrendSpan bounds /api/items/:id/trend: 24 hours of 5-second windows.
 const MaxTrendSpan = 24 * time.Hour
@@ -45,12 +50,10 @@ func (h *handlers) trendingTerms(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	at := time.Now()
-	if v := c.Query("at"); v != "" {
-		if at, err = time.Parse(time.RFC3339, v); err != nil {
-			h.fail(c, badRequest{"at must be an RFC 3339 time like 2026-11-23T10:00:00Z, got " + strconv.Quote(v)})
-			return
-		}
+	at, err := timeQuery(c, "at", time.RFC3339, rfc3339Example, time.Now())
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
 	w, err := h.d.Activity.TrendingTerms(c.Request.Context(), size, at, limit)
 	if err != nil {
@@ -132,25 +135,19 @@ func (h *handlers) trending(c *gin.Context) {
 }
 
 func (h *handlers) itemTrend(c *gin.Context) {
-	now := time.Now().UTC()
-	from, to := now.Add(-15*time.Minute), now
-	parse := func(name string, def time.Time) (time.Time, error) {
-		v := c.Query(name)
-		if v == "" {
-			return def, nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return t, badRequest{name + " must be an RFC 3339 time like 2026-11-23T10:00:00Z, got " + strconv.Quote(v)}
-		}
-		return t, nil
-	}
-	var err error
-	if from, err = parse("from", from); err != nil {
+	id, err := pathID(c, "id", "item id")
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	if to, err = parse("to", to); err != nil {
+	now := time.Now().UTC()
+	from, err := timeQuery(c, "from", time.RFC3339, rfc3339Example, now.Add(-15*time.Minute))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	to, err := timeQuery(c, "to", time.RFC3339, rfc3339Example, now)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -158,7 +155,6 @@ func (h *handlers) itemTrend(c *gin.Context) {
 		h.fail(c, badRequest{"to must be after from, at most 24h later"})
 		return
 	}
-	id := c.Param("id")
 	points, err := h.d.Activity.ItemTrend(c.Request.Context(), id, from, to)
 	if err != nil {
 		h.fail(c, err)
@@ -185,18 +181,14 @@ func (h *handlers) uploadsMap(c *gin.Context) {
 func (h *handlers) uploadsDaily(c *gin.Context) {
 	to := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
 	from := to.Add(-30 * 24 * time.Hour)
-	for _, p := range []struct {
-		name string
-		t    *time.Time
-	}{{"from", &from}, {"to", &to}} {
-		if v := c.Query(p.name); v != "" {
-			t, err := time.Parse("2006-01-02", v)
-			if err != nil {
-				h.fail(c, badRequest{p.name + " must be a date like 2026-11-23, got " + strconv.Quote(v)})
-				return
-			}
-			*p.t = t
-		}
+	var err error
+	if from, err = timeQuery(c, "from", time.DateOnly, "a date like 2026-11-23", from); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if to, err = timeQuery(c, "to", time.DateOnly, "a date like 2026-11-23", to); err != nil {
+		h.fail(c, err)
+		return
 	}
 	if !to.After(from) || to.Sub(from) > 366*24*time.Hour {
 		h.fail(c, badRequest{"to must be after from, at most a year later"})

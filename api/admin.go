@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/internal/assets"
@@ -27,6 +28,9 @@ type Admin struct {
 	Token     string
 	Temporal  client.Client
 	TaskQueue string
+	// MaxBackfillPartitions caps the partitions one backfill may plan
+	// (CURIO_BACKFILL_MAX_PARTITIONS); 0: assets.DefaultMaxBackfillPartitions.
+	MaxBackfillPartitions int
 }
 
 func (h *handlers) registerAdmin(r *gin.Engine) {
@@ -104,12 +108,20 @@ func (h *handlers) startBackfill(c *gin.Context) {
 		h.fail(c, badRequest{err.Error()})
 		return
 	}
-	asset := in.(*workflows.BackfillInput).Asset
-	if _, ok := assets.Lookup(asset); !ok {
-		h.fail(c, badRequest{"unknown asset " + strconv.Quote(asset)})
+	bf := in.(*workflows.BackfillInput)
+	a, ok := assets.Lookup(bf.Asset)
+	if !ok {
+		h.fail(c, badRequest{"unknown asset " + strconv.Quote(bf.Asset)})
 		return
 	}
-	h.start(c, workflows.BackfillName, "backfill-"+asset+"-"+time.Now().UTC().Format("20060102T150405.000Z"), in)
+	// The server's limit, whatever the body says; checked here with the workflow's own rules,
+	// so a bad or oversized range is a 400 now, not a failed run later.
+	bf.MaxPartitions = h.d.Admin.MaxBackfillPartitions
+	if _, err := assets.ParseBackfillRange(a, bf.From, bf.To, time.Now(), bf.MaxPartitions); err != nil {
+		h.fail(c, badRequest{err.Error()})
+		return
+	}
+	h.start(c, workflows.BackfillName, "backfill-"+bf.Asset+"-"+time.Now().UTC().Format("20060102T150405.000Z"), bf)
 }
 
 // start starts workflow with its decoded input; an empty id gets one from the name and time.
@@ -121,7 +133,15 @@ func (h *handlers) start(c *gin.Context, workflow, id string, in any) {
 	if id == "" {
 		id = strings.ToLower(workflow) + "-" + time.Now().UTC().Format("20060102T150405.000Z")
 	}
-	run, err := h.d.Admin.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: h.d.Admin.TaskQueue}, workflow, in)
+	// Without WorkflowExecutionErrorWhenAlreadyStarted, starting an id that is running
+	// answers with the running run and starts nothing.
+	run, err := h.d.Admin.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: h.d.Admin.TaskQueue,
+		WorkflowExecutionErrorWhenAlreadyStarted: true}, workflow, in)
+	var running *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &running) {
+		err = conflict{msg: "workflow " + strconv.Quote(id) + " is already running (run " + running.RunId + "): nothing was started; " +
+			"wait for it to finish or choose another id", workflowID: id, runID: running.RunId}
+	}
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -4,21 +4,29 @@ package api
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io/fs"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/api/serviceerror"
 
 	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/search"
 	"github.com/curiodata/curio/internal/serving"
 	"github.com/curiodata/curio/internal/storage/mysql"
@@ -68,6 +76,8 @@ func New(d Deps) http.Handler {
 	}
 	d.Limits = d.Limits.withDefaults()
 	r := gin.New()
+	// A path served for other methods answers 405 with an Allow header (NoMethod), not 404.
+	r.HandleMethodNotAllowed = true
 	// Without trusted proxies the client is the TCP peer: X-Forwarded-For cannot be spoofed
 	// to dodge the rate limit.
 	_ = r.SetTrustedProxies(validProxies(d.Limits.TrustedProxies, d.Logger))
@@ -99,12 +109,23 @@ func New(d Deps) http.Handler {
 	if d.Static != nil {
 		files = http.FileServer(http.FS(d.Static))
 	}
+	r.NoMethod(func(c *gin.Context) {
+		// gin has set Allow to the methods the path is served for.
+		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method " + c.Request.Method + " not allowed on " +
+			strconv.Quote(c.Request.URL.Path) + ": allowed are " + c.Writer.Header().Get("Allow")})
+	})
 	r.NoRoute(func(c *gin.Context) {
-		if files == nil || strings.HasPrefix(c.Request.URL.Path, "/api/") || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
-			c.JSON(http.StatusNotFound, gin.H{"error": "no such endpoint: " + c.Request.Method + " " + c.Request.URL.Path})
-			return
+		static := files != nil && !strings.HasPrefix(c.Request.URL.Path, "/api/")
+		switch {
+		case static && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead):
+			files.ServeHTTP(c.Writer, c.Request)
+		case static: // the web app's files are only read
+			c.Header("Allow", "GET, HEAD")
+			c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method " + c.Request.Method + " not allowed on " +
+				strconv.Quote(c.Request.URL.Path) + ": allowed are GET, HEAD"})
+		default:
+			c.JSON(http.StatusNotFound, gin.H{"error": "no such endpoint: " + c.Request.Method + " " + strconv.Quote(c.Request.URL.Path)})
 		}
-		files.ServeHTTP(c.Writer, c.Request)
 	})
 	return r
 }
@@ -119,20 +140,52 @@ type badRequest struct{ msg string }
 
 func (e badRequest) Error() string { return e.msg }
 
+// conflict is a request that clashes with the current state, such as starting a workflow
+// id that is already running; its message and ids are safe to show.
+type conflict struct{ msg, workflowID, runID string }
+
+func (e conflict) Error() string { return e.msg }
+
+// retryAfter is what 503 answers advise clients to wait, in seconds.
+const retryAfter = "5"
+
 // fail maps an error to a status in one place; internal errors are logged, never shown.
 func (h *handlers) fail(c *gin.Context, err error) {
 	var br badRequest
+	var cf conflict
 	switch {
 	case errors.As(err, &br):
 		c.JSON(http.StatusBadRequest, gin.H{"error": br.msg})
+	case errors.As(err, &cf):
+		c.JSON(http.StatusConflict, gin.H{"error": cf.msg, "workflow_id": cf.workflowID, "run_id": cf.runID})
 	case errors.Is(err, serving.ErrNotReady):
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": err.Error()})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		c.Header("Retry-After", retryAfter)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "request timed out"})
+	case unavailable(err):
+		h.d.Logger.Warn("a backend is unavailable", "path", c.Request.URL.Path, "err", err)
+		c.Header("Retry-After", retryAfter)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "service unavailable"})
 	default:
 		h.d.Logger.Error("request failed", "path", c.Request.URL.Path, "err", err)
 		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
 	}
+}
+
+// unavailable reports whether err says a backend (MySQL, PostgreSQL, Temporal) cannot be
+// reached right now, rather than that the request or the code is wrong: a refused or
+// broken connection, a failed connect or name lookup.
+func unavailable(err error) bool {
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	var pgConnect *pgconn.ConnectError
+	var temporalDown *serviceerror.Unavailable
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, mysqldriver.ErrInvalidConn) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.As(err, &opErr) || errors.As(err, &dnsErr) || errors.As(err, &pgConnect) ||
+		errors.As(err, &temporalDown)
 }
 
 func (h *handlers) health(c *gin.Context) {
@@ -141,7 +194,7 @@ func (h *handlers) health(c *gin.Context) {
 	if h.d.Ready != nil {
 		if err := h.d.Ready(ctx); err != nil {
 			h.d.Logger.Warn("health check failed", "err", err)
-			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "a database is unreachable"})
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "error": "a dependency (a database or Temporal) is unreachable"})
 			return
 		}
 	}
@@ -150,7 +203,29 @@ func (h *handlers) health(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "starting", "error": err.Error()})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok", "version": snap.Version, "docs": snap.Index.Len(), "loaded_at": snap.LoadedAt})
+	body := gin.H{"status": "ok", "version": snap.Version, "docs": snap.Index.Len(), "loaded_at": snap.LoadedAt}
+	// Stuck ingestion is reported, not made a reason to stop serving searches: the API
+	// stays ready, the body says "degraded" and /metrics raises curio_ingest_partition_stuck.
+	if h.d.Activity != nil {
+		lag, err := h.d.Activity.Lag(ctx)
+		switch {
+		case err != nil:
+			h.d.Logger.Warn("health check: consumer lag", "err", err)
+			body["ingest"] = gin.H{"error": "consumer lag unavailable"}
+		case lag != nil:
+			var total int64
+			for _, l := range lag {
+				total += l.Lag
+			}
+			stuck := ingest.Stuck(lag)
+			body["ingest"] = gin.H{"lag": total, "stuck_partitions": len(stuck)}
+			if len(stuck) > 0 {
+				body["status"] = "degraded"
+				body["stuck"] = stuck
+			}
+		}
+	}
+	c.JSON(http.StatusOK, body)
 }
 
 func (h *handlers) config(c *gin.Context) {

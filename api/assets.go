@@ -25,9 +25,14 @@ func (h *handlers) assetGraph(c *gin.Context) {
 }
 
 func (h *handlers) assetDetail(c *gin.Context) {
-	a, ok := assets.Lookup(c.Param("name"))
+	name, err := pathID(c, "name", "asset name")
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	a, ok := assets.Lookup(name)
 	if !ok {
-		c.JSON(http.StatusNotFound, gin.H{"error": "no asset named " + strconv.Quote(c.Param("name"))})
+		c.JSON(http.StatusNotFound, gin.H{"error": "no asset named " + strconv.Quote(name)})
 		return
 	}
 	ps, err := assets.PartitionsOf(c.Request.Context(), h.d.Assets, a, time.Now())

@@ -37,7 +37,11 @@ type SimilarItem struct {
 
 func (h *handlers) similar(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.Param("id")
+		id, err := pathID(c, "id", typ+" id")
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
 		if _, ok := h.requireItem(c, id, typ); !ok {
 			return
 		}
@@ -117,9 +121,9 @@ func (h *handlers) topPages(c *gin.Context) {
 }
 
 func (h *handlers) ads(c *gin.Context) {
-	user := c.Param("user")
-	if len(user) > 128 {
-		h.fail(c, badRequest{"user id is too long"})
+	user, err := pathID(c, "user", "user id")
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	raw, err := h.d.Models.ModelRow(c.Request.Context(), "ads", user)

@@ -82,7 +82,7 @@ func (m *apiMetrics) middleware() gin.HandlerFunc {
 		route := c.FullPath()
 		if route == "" {
 			route = "static"
-			if c.Writer.Status() == http.StatusNotFound {
+			if st := c.Writer.Status(); st == http.StatusNotFound || st == http.StatusMethodNotAllowed {
 				route = "unmatched"
 			}
 		}
@@ -109,12 +109,17 @@ var (
 	descIndexDocs   = prometheus.NewDesc("curio_search_index_docs", "Documents in the served search index.", nil, nil)
 	descIndexInfo   = prometheus.NewDesc("curio_search_index_info", "The served search index version (value 1).", []string{"version"}, nil)
 	descIndexLoaded = prometheus.NewDesc("curio_search_index_loaded_timestamp_seconds", "When the served index was loaded.", nil, nil)
-	descLanded      = prometheus.NewDesc("curio_events_landed_total", "Events landed in the warehouse (raw_events).", nil, nil)
-	descDead        = prometheus.NewDesc("curio_dead_letters_total", "Messages dead-lettered, by reason.", []string{"reason"}, nil)
-	descStream      = prometheus.NewDesc("curio_stream_events_total", "Events counted by the speed line.", nil, nil)
-	descLate        = prometheus.NewDesc("curio_stream_late_events_total", "Events that arrived after their window closed.", nil, nil)
-	descShards      = prometheus.NewDesc("curio_batch_shard_duration_seconds", "Duration of finished batch shard attempts, by job.", []string{"job"}, nil)
-	descScrapeErr   = prometheus.NewDesc("curio_metrics_warehouse_up", "1 when the last read of warehouse metrics succeeded.", nil, nil)
+	descLag         = prometheus.NewDesc("curio_ingest_consumer_lag", "Messages a consumer has yet to commit, by consumer and partition.",
+		[]string{"consumer", "partition"}, nil)
+	descStuck = prometheus.NewDesc("curio_ingest_partition_stuck",
+		"1 while a partition has lag and its consumer has committed nothing for CURIO_INGEST_STUCK_AFTER: alert on it.",
+		[]string{"consumer", "partition"}, nil)
+	descLanded    = prometheus.NewDesc("curio_events_landed_total", "Events landed in the warehouse (raw_events).", nil, nil)
+	descDead      = prometheus.NewDesc("curio_dead_letters_total", "Messages dead-lettered, by reason.", []string{"reason"}, nil)
+	descStream    = prometheus.NewDesc("curio_stream_events_total", "Events counted by the speed line.", nil, nil)
+	descLate      = prometheus.NewDesc("curio_stream_late_events_total", "Events that arrived after their window closed.", nil, nil)
+	descShards    = prometheus.NewDesc("curio_batch_shard_duration_seconds", "Duration of finished batch shard attempts, by job.", []string{"job"}, nil)
+	descScrapeErr = prometheus.NewDesc("curio_metrics_warehouse_up", "1 when the last read of warehouse metrics succeeded.", nil, nil)
 )
 
 // Describe sends nothing: the collector is unchecked (its label values vary).
@@ -152,6 +157,15 @@ func (s *stateCollector) readWarehouse() []prometheus.Metric {
 			out = append(out, stat(descLanded, st.Landed), stat(descStream, st.StreamEvents), stat(descLate, st.LateEvents))
 			for reason, n := range st.DeadLetters {
 				out = append(out, prometheus.MustNewConstMetric(descDead, prometheus.CounterValue, float64(n), reason))
+			}
+			for _, p := range st.Partitions {
+				part := strconv.Itoa(int(p.Partition))
+				stuck := 0.0
+				if p.Stuck {
+					stuck = 1
+				}
+				out = append(out, prometheus.MustNewConstMetric(descLag, prometheus.GaugeValue, float64(p.Lag), p.Consumer, part),
+					prometheus.MustNewConstMetric(descStuck, prometheus.GaugeValue, stuck, p.Consumer, part))
 			}
 		}
 	}

@@ -92,9 +92,14 @@ func (h *handlers) topics(c *gin.Context) {
 }
 
 func (h *handlers) topicItems(c *gin.Context) {
-	id, err := strconv.Atoi(c.Param("id"))
+	param, err := pathID(c, "id", "topic id")
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	id, err := strconv.Atoi(param)
 	if err != nil || id < 0 || id >= maxTopics {
-		h.fail(c, badRequest{"topic id must be an integer from 0 to " + strconv.Itoa(maxTopics-1) + ", got " + strconv.Quote(c.Param("id"))})
+		h.fail(c, badRequest{"topic id must be an integer from 0 to " + strconv.Itoa(maxTopics-1) + ", got " + strconv.Quote(param)})
 		return
 	}
 	limit, err := intQuery(c, "limit", 1, MaxLimit, 20)
@@ -155,7 +160,11 @@ func (h *handlers) topicItems(c *gin.Context) {
 
 func (h *handlers) itemTopics(typ string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		id := c.Param("id")
+		id, err := pathID(c, "id", typ+" id")
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
 		if _, ok := h.requireItem(c, id, typ); !ok {
 			return
 		}
@@ -188,12 +197,8 @@ func (h *handlers) itemTopics(typ string) gin.HandlerFunc {
 }
 
 // requireItem loads a published item of the given type ("" for any), answering 404 when
-// there is none.
+// there is none. id comes from pathID.
 func (h *handlers) requireItem(c *gin.Context, id, typ string) (mysql.Item, bool) {
-	if len(id) > 128 {
-		h.fail(c, badRequest{"item id is too long"})
-		return mysql.Item{}, false
-	}
 	items, err := h.d.Items.ItemsByID(c.Request.Context(), []string{id})
 	if err != nil {
 		h.fail(c, err)
@@ -212,7 +217,12 @@ func (h *handlers) requireItem(c *gin.Context, id, typ string) (mysql.Item, bool
 }
 
 func (h *handlers) item(c *gin.Context) {
-	if it, ok := h.requireItem(c, c.Param("id"), ""); ok {
+	id, err := pathID(c, "id", "item id")
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if it, ok := h.requireItem(c, id, ""); ok {
 		c.JSON(http.StatusOK, it)
 	}
 }

@@ -19,7 +19,8 @@ const BackfillName = "Backfill"
 
 // BackfillInput selects the partitions of an asset to (re)materialize. From and To take
 // an hour (2026-11-23T10), a date or an RFC 3339 time; To is exclusive and defaults to the
-// current hour, From to 24 hours before To.
+// current hour, From to 24 hours before To (assets.ParseBackfillRange). A range of more
+// than MaxPartitions partitions is refused.
 type BackfillInput struct {
 	Asset       string   `json:"asset"`
 	From        string   `json:"from,omitempty"`
@@ -27,6 +28,9 @@ type BackfillInput struct {
 	Only        []string `json:"only,omitempty"` // statuses to backfill: failed, missing, stale, materialized; empty: all
 	DryRun      bool     `json:"dry_run,omitempty"`
 	MaxParallel int      `json:"max_parallel,omitempty"` // partitions at once; default 4
+	// MaxPartitions caps the plan (CURIO_BACKFILL_MAX_PARTITIONS, filled in by the CLI and
+	// the API); 0: assets.DefaultMaxBackfillPartitions.
+	MaxPartitions int `json:"max_partitions,omitempty"`
 }
 
 // BackfillProgress is what the "progress" query returns.
@@ -84,24 +88,17 @@ func Backfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) 
 	if in.MaxParallel <= 0 {
 		in.MaxParallel = 4
 	}
-	to := workflow.Now(ctx).UTC().Truncate(time.Hour)
-	if in.To != "" {
-		t, err := assets.ParsePartition(in.To)
-		if err != nil {
-			return BackfillProgress{}, bad(err)
-		}
-		to = t
+	switch {
+	case in.MaxPartitions <= 0:
+		in.MaxPartitions = assets.DefaultMaxBackfillPartitions
+	case in.MaxPartitions > assets.MaxBackfillPartitionsCeiling:
+		in.MaxPartitions = assets.MaxBackfillPartitionsCeiling
 	}
-	from := to.Add(-24 * time.Hour)
-	if in.From != "" {
-		t, err := assets.ParsePartition(in.From)
-		if err != nil {
-			return BackfillProgress{}, bad(err)
-		}
-		from = t
-	}
-	if !from.Before(to) && asset.Partitioning != assets.Unpartitioned {
-		return BackfillProgress{}, bad(fmt.Errorf("from (%s) must be before to (%s)", from.Format(time.RFC3339), to.Format(time.RFC3339)))
+	// A range too long would plan more partitions than one payload holds: refuse it before
+	// planning, for good (retrying cannot make it fit).
+	rng, err := assets.ParseBackfillRange(asset, in.From, in.To, workflow.Now(ctx), in.MaxPartitions)
+	if err != nil {
+		return BackfillProgress{}, bad(err)
 	}
 	for _, s := range in.Only {
 		if !slices.Contains([]string{assets.StatusFailed, assets.StatusMissing, assets.StatusStale, assets.StatusMaterialized}, s) {
@@ -113,10 +110,15 @@ func Backfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) 
 		return p, fmt.Errorf("register progress query: %w", err)
 	}
 	var a *activities.Activities
-	err := workflow.ExecuteActivity(shortActivity(ctx), a.PlanBackfill, activities.BackfillPlanInput{
-		Asset: in.Asset, From: from, To: to, Only: in.Only}).Get(ctx, &p.Partitions)
+	err = workflow.ExecuteActivity(shortActivity(ctx), a.PlanBackfill, activities.BackfillPlanInput{
+		Asset: in.Asset, From: rng.From, To: rng.To, Only: in.Only, MaxPartitions: in.MaxPartitions}).Get(ctx, &p.Partitions)
 	if err != nil {
 		return p, fmt.Errorf("plan backfill: %w", err)
+	}
+	if n := len(p.Partitions); n > in.MaxPartitions {
+		p.Partitions = nil // the progress query must not carry an oversized plan either
+		return p, bad(fmt.Errorf("%w: the plan for %s holds %d partitions, at most %d may be backfilled at once (CURIO_BACKFILL_MAX_PARTITIONS): split the range",
+			assets.ErrTooManyPartitions, in.Asset, n, in.MaxPartitions))
 	}
 	if in.DryRun || len(p.Partitions) == 0 {
 		return p, nil

@@ -2,12 +2,15 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
@@ -74,5 +77,57 @@ func TestBackfillRejectsBadInput(t *testing.T) {
 		if env.GetWorkflowError() == nil {
 			t.Errorf("%+v: want an error", in)
 		}
+	}
+}
+
+// nonRetryable asserts that err is a non-retryable application error (one Temporal does not
+// retry forever) whose message contains want.
+func nonRetryable(t *testing.T, err error, want string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !strings.Contains(appErr.Error(), want) {
+		t.Errorf("want a non-retryable application error containing %q, got %v", want, err)
+	}
+}
+
+func TestBackfillRefusesOversizedPlansForGood(t *testing.T) {
+	var a *activities.Activities
+	// A range longer than the limit is refused before planning.
+	for _, in := range []BackfillInput{
+		{Asset: assets.RawEvents, From: "1970-01-01T00", To: "2026-11-23T00", DryRun: true},
+		{Asset: assets.RawEvents, From: "2026-11-20T00", To: "2026-11-23T00", MaxPartitions: 48},
+	} {
+		env := newEnv(t)
+		env.SetStartTime(time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC))
+		planned := false
+		env.OnActivity(a.PlanBackfill, mock.Anything, mock.Anything).Return(
+			func(context.Context, activities.BackfillPlanInput) ([]string, error) { planned = true; return nil, nil }).Maybe()
+		env.ExecuteWorkflow(Backfill, in)
+		nonRetryable(t, env.GetWorkflowError(), "at most")
+		if planned {
+			t.Errorf("%+v: planned an oversized range", in)
+		}
+	}
+	// The limit travels to the planning activity, and a plan over it is refused too.
+	env := newEnv(t)
+	env.SetStartTime(time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC))
+	var got activities.BackfillPlanInput
+	env.OnActivity(a.PlanBackfill, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BackfillPlanInput) ([]string, error) {
+			got = in
+			return []string{"2026-11-23T01", "2026-11-23T02", "2026-11-23T03"}, nil
+		})
+	env.ExecuteWorkflow(Backfill, BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T01", To: "2026-11-23T03", MaxPartitions: 2})
+	nonRetryable(t, env.GetWorkflowError(), "3 partitions")
+	if got.MaxPartitions != 2 {
+		t.Errorf("plan input %+v: want MaxPartitions 2", got)
+	}
+}
+
+func TestBackfillBadRangeFailsForGood(t *testing.T) {
+	for _, in := range []BackfillInput{{Asset: assets.RawEvents, From: "not-a-date"}, {Asset: assets.RawEvents, To: "9999-12-31T23"}} {
+		env := newEnv(t)
+		env.ExecuteWorkflow(Backfill, in)
+		nonRetryable(t, env.GetWorkflowError(), "invalid backfill range")
 	}
 }

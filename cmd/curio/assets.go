@@ -105,7 +105,7 @@ func cmdSchedules(ctx context.Context, cfg config.Config, logger *slog.Logger, a
 		return err
 	}
 	defer c.Close()
-	res, err := schedules.Apply(ctx, c, sc, cfg.TaskQueue)
+	res, err := schedules.ApplyWithRetry(ctx, c, sc, cfg.TaskQueue, schedules.RetryOptions{Logger: logger})
 	for _, r := range res {
 		fmt.Fprintf(stdout, "%-28s %s\n", r.ID, r.Action)
 	}
@@ -128,7 +128,8 @@ func cmdBackfill(ctx context.Context, cfg config.Config, logger *slog.Logger, ar
 			return fmt.Errorf("--parallel must be a positive integer, got %q", p)
 		}
 	}
-	if _, ok := assets.Lookup(in.Asset); !ok {
+	asset, ok := assets.Lookup(in.Asset)
+	if !ok {
 		var names []string
 		for _, a := range assets.Registry() {
 			names = append(names, a.Name)
@@ -136,13 +137,20 @@ func cmdBackfill(ctx context.Context, cfg config.Config, logger *slog.Logger, ar
 		sort.Strings(names)
 		return fmt.Errorf("unknown asset %q: known assets are %s", in.Asset, strings.Join(names, ", "))
 	}
+	// Check the range here, with the same rules as the workflow, so a typo or an oversized
+	// range is a clear error now rather than a failed run.
+	in.MaxPartitions = cfg.BackfillMaxPartitions
+	if _, err := assets.ParseBackfillRange(asset, in.From, in.To, time.Now(), in.MaxPartitions); err != nil {
+		return fmt.Errorf("curio backfill %s: %w", in.Asset, err)
+	}
 	c, err := dialTemporal(ctx, cfg, endpoints(cfg), logger)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	id := "backfill-" + in.Asset + "-" + time.Now().UTC().Format("20060102T150405Z")
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, workflows.BackfillName, in)
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue,
+		WorkflowExecutionErrorWhenAlreadyStarted: true}, workflows.BackfillName, in)
 	if err != nil {
 		return fmt.Errorf("start backfill: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/curiodata/curio/frontend"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/devstack"
+	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/schedules"
@@ -89,7 +89,7 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 	}
 	if sc, err := schedules.Default(); err != nil {
 		logger.Error("schedules config", "err", err)
-	} else if res, err := schedules.Apply(ctx, stack.Temporal, sc, cfg.TaskQueue); err != nil {
+	} else if res, err := schedules.ApplyWithRetry(ctx, stack.Temporal, sc, cfg.TaskQueue, schedules.RetryOptions{Logger: logger}); err != nil {
 		logger.Error("could not apply schedules", "err", err)
 	} else {
 		logger.Info("schedules applied", "count", len(res))
@@ -120,22 +120,9 @@ func runDevGenerator(ctx context.Context, cfg config.Config, stack *devstack.Sta
 	}
 }
 
-// redact hides the password in a URL-style (postgres://u:p@h/db) or go-sql-driver style
-// (u:p@tcp(h)/db) DSN, so DSNs can be printed and logged.
-func redact(dsn string) string {
-	if strings.Contains(dsn, "://") {
-		if u, err := url.Parse(dsn); err == nil {
-			return u.Redacted()
-		}
-		return "(unparseable DSN)"
-	}
-	at := strings.LastIndex(dsn, "@")
-	colon := strings.Index(dsn, ":")
-	if at > 0 && colon >= 0 && colon < at {
-		return dsn[:colon] + ":xxxxx" + dsn[at:]
-	}
-	return dsn
-}
+// redact hides the passwords in a DSN of any form Curio accepts (see config.RedactDSN), so
+// DSNs can be printed and logged.
+func redact(dsn string) string { return config.RedactDSN(dsn) }
 
 // endpoints fills unset service addresses from the file a running `curio dev` wrote, so
 // `curio import`, `curio run` and friends work next to it without any configuration.
@@ -239,7 +226,7 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 		return err
 	}
 	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
-		KafkaBrokers: e.KafkaBrokers}
+		KafkaBrokers: e.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}}
 	if len(e.KafkaBrokers) > 0 {
 		n, err := kafka.NewNotifier(e.KafkaBrokers)
 		if err != nil {
@@ -304,13 +291,13 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 			return fmt.Errorf("temporal client for the admin API: %w", err)
 		}
 		defer tc.Close()
-		admin = &api.Admin{Token: cfg.AdminToken, Temporal: tc, TaskQueue: cfg.TaskQueue}
+		admin = &api.Admin{Token: cfg.AdminToken, Temporal: tc, TaskQueue: cfg.TaskQueue, MaxBackfillPartitions: cfg.BackfillMaxPartitions}
 	} else {
 		logger.Info("admin endpoints disabled: CURIO_ADMIN_TOKEN is not set")
 	}
 	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
 	srv := api.NewServer(api.New(api.Deps{
-		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()), Models: my, Assets: pg, ShardStats: pg, Static: frontend.FS(),
+		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()).WithLag(ingest.LagOptions{Brokers: e.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: my, Assets: pg, ShardStats: pg, Static: frontend.FS(),
 		Logger: logger, TemporalUIURL: e.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Admin: admin, Limits: limits,
 		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
 	}), limits)

@@ -57,11 +57,27 @@ type Config struct {
 	TrustedProxies []string      // CURIO_TRUSTED_PROXIES: CIDRs whose X-Forwarded-For is believed
 	HealthAddr     string        // CURIO_HEALTH_ADDR: workers' and the generator's probe/metrics address
 	TemporalUIURL  string        // CURIO_TEMPORAL_UI_URL: Temporal UI the web app links to
+
+	// BackfillMaxPartitions caps the partitions one backfill may plan
+	// (CURIO_BACKFILL_MAX_PARTITIONS, 1 to assets.MaxBackfillPartitionsCeiling).
+	BackfillMaxPartitions int
+
+	// EventMaxFuture and EventMaxAge bound event times against the consumers' clock
+	// (CURIO_EVENT_MAX_FUTURE, CURIO_EVENT_MAX_AGE; 0 = no bound). Events outside go to
+	// dead letters; event ids are remembered for EventMaxAge to drop repeats.
+	EventMaxFuture time.Duration
+	EventMaxAge    time.Duration
+	// IngestStuckAfter is how long a lagging partition may stand still before /readyz and
+	// /metrics report it stuck (CURIO_INGEST_STUCK_AFTER).
+	IngestStuckAfter time.Duration
 }
 
-// String describes c without secrets.
+// String describes c without secrets: the admin token is left out and DSN passwords are
+// masked (see RedactDSN).
 func (c Config) String() string {
 	c.AdminToken = redacted(c.AdminToken)
+	c.PostgresDSN = RedactDSN(c.PostgresDSN)
+	c.MySQLDSN = RedactDSN(c.MySQLDSN)
 	type plain Config
 	return fmt.Sprintf("%+v", plain(c))
 }
@@ -121,6 +137,10 @@ func Vars() []Var {
 		{"CURIO_HEALTH_ADDR", "", "where `curio worker` and `curio events generate` serve /livez, /readyz and /metrics; empty: off"},
 		{"CURIO_TEMPORAL_UI_URL", "", "Temporal UI address the web app links runs to (curio dev fills it in)"},
 		{"CURIO_TRUSTED_PROXIES", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is trusted; empty trusts none"},
+		{"CURIO_BACKFILL_MAX_PARTITIONS", "10000", "most partitions one backfill may plan (1 to 50000); larger ranges are refused"},
+		{"CURIO_EVENT_MAX_FUTURE", "15m", "events dated further ahead of the consumer's clock go to dead letters (future_ts); 0: no bound"},
+		{"CURIO_EVENT_MAX_AGE", "168h", "events older than this go to dead letters (expired_ts); event ids are remembered this long to drop repeats; 0: no bound"},
+		{"CURIO_INGEST_STUCK_AFTER", "2m", "a partition whose consumer has lag but commits nothing for this long is reported stuck (/readyz, /metrics)"},
 	}
 }
 
@@ -154,6 +174,12 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 			errs = append(errs, fmt.Sprintf("%s=%q: want a positive duration like 2s", name, get(name)))
 		}
 		return d
+	}
+	durOrZero := func(name string) time.Duration {
+		if get(name) == "0" {
+			return 0
+		}
+		return dur(name)
 	}
 	float := func(name string) float64 {
 		f, err := strconv.ParseFloat(get(name), 64)
@@ -202,6 +228,11 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		HTTPMaxBody:       int64(atoi("CURIO_HTTP_MAX_BODY")),
 		HealthAddr:        get("CURIO_HEALTH_ADDR"),
 		TemporalUIURL:     get("CURIO_TEMPORAL_UI_URL"),
+
+		BackfillMaxPartitions: atoi("CURIO_BACKFILL_MAX_PARTITIONS"),
+		EventMaxFuture:        durOrZero("CURIO_EVENT_MAX_FUTURE"),
+		EventMaxAge:           durOrZero("CURIO_EVENT_MAX_AGE"),
+		IngestStuckAfter:      dur("CURIO_INGEST_STUCK_AFTER"),
 	}
 	if f := get("CURIO_ADMIN_TOKEN_FILE"); f != "" && c.AdminToken == "" {
 		b, err := os.ReadFile(f)
@@ -216,6 +247,10 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, "CURIO_ADMIN_TOKEN: use at least 16 characters (e.g. openssl rand -hex 24)")
+	}
+	// 50000 is assets.MaxBackfillPartitionsCeiling: a plan must fit one Temporal payload.
+	if c.BackfillMaxPartitions < 1 || c.BackfillMaxPartitions > 50_000 {
+		errs = append(errs, fmt.Sprintf("CURIO_BACKFILL_MAX_PARTITIONS=%q: want an integer from 1 to 50000", get("CURIO_BACKFILL_MAX_PARTITIONS")))
 	}
 	if c.HTTPMaxBody == 0 {
 		errs = append(errs, "CURIO_HTTP_MAX_BODY must be positive")

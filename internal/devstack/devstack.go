@@ -25,6 +25,7 @@ import (
 	"github.com/curiodata/curio/api"
 	"github.com/curiodata/curio/frontend"
 	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/localdb"
@@ -169,7 +170,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	for i := 1; i <= cfg.Workers; i++ {
 		id := fmt.Sprintf("curio-worker-%d@%s", i, host)
 		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
-			KafkaBrokers: s.KafkaBrokers}
+			KafkaBrokers: s.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}}
 		w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("start worker %s: %w", id, err)
@@ -201,14 +202,17 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	}
 	var admin *api.Admin
 	if cfg.AdminToken != "" {
-		admin = &api.Admin{Token: cfg.AdminToken, Temporal: s.Temporal, TaskQueue: cfg.TaskQueue}
+		admin = &api.Admin{Token: cfg.AdminToken, Temporal: s.Temporal, TaskQueue: cfg.TaskQueue, MaxBackfillPartitions: cfg.BackfillMaxPartitions}
 	}
 	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
 	srv := api.NewServer(api.New(api.Deps{
-		Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()), Models: s.MySQL, Assets: s.PG, ShardStats: s.PG,
+		Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()).WithLag(ingest.LagOptions{Brokers: s.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: s.MySQL, Assets: s.PG, ShardStats: s.PG,
 		Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Logger: logger,
 		Admin: admin, Limits: limits,
-		Ready: func(ctx context.Context) error { return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx)) },
+		Ready: func(ctx context.Context) error {
+			_, terr := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx), terr)
+		},
 	}), limits)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

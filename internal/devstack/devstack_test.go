@@ -273,21 +273,60 @@ func TestEndToEnd(t *testing.T) {
 	if err := ingest.Send(prod, ingest.TopicEvents, evs); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: ingest.TopicEvents, Value: sarama.StringEncoder("{not json")}); err != nil {
+	// Poison: malformed JSON, a NUL in user_id, and a producer's retry of e2e-1 (must not
+	// count twice in the popularity figures below).
+	for _, v := range []string{"{not json",
+		`{"event_id":"e2e-nul","type":"view","user_id":"u\u0000x","ts":"` + now.Format(time.RFC3339) + `","item_id":"m","item_type":"movie"}`} {
+		if _, _, err := prod.SendMessage(&sarama.ProducerMessage{Topic: ingest.TopicEvents, Value: sarama.StringEncoder(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ingest.Send(prod, ingest.TopicEvents, evs[:1]); err != nil {
 		t.Fatal(err)
 	}
 	var stats struct {
 		Landed      int64            `json:"landed_events"`
 		DeadLetters map[string]int64 `json:"dead_letters_by_reason"`
 		Stream      int64            `json:"stream_events"`
+		Lag         int64            `json:"lag"`
+		Partitions  []struct {
+			Consumer string `json:"consumer"`
+			Lag      int64  `json:"lag"`
+		} `json:"partitions"`
 	}
 	deadline = time.Now().Add(60 * time.Second)
-	for stats.Landed < 4 || stats.Stream < 3 || stats.DeadLetters["malformed_json"] < 1 {
+	for stats.Landed < 4 || stats.Stream < 3 || stats.DeadLetters["malformed_json"] < 1 || stats.DeadLetters["invalid_field"] < 1 ||
+		stats.DeadLetters["duplicate_event_id"] < 1 || len(stats.Partitions) == 0 || stats.Lag != 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("events not ingested: %+v", stats)
 		}
 		time.Sleep(200 * time.Millisecond)
 		getJSON(t, stack.APIURL+"/api/ingest/stats", http.StatusOK, &stats)
+	}
+	if stats.Landed != 4 {
+		t.Errorf("landed %d events, want 4 (the repeated event_id once)", stats.Landed)
+	}
+	var ready struct {
+		Status string
+		Ingest struct {
+			Lag             *int64 `json:"lag"`
+			StuckPartitions int    `json:"stuck_partitions"`
+		}
+	}
+	getJSON(t, stack.APIURL+"/readyz", http.StatusOK, &ready)
+	if ready.Status != "ok" || ready.Ingest.Lag == nil || ready.Ingest.StuckPartitions != 0 {
+		t.Errorf("/readyz = %+v, want ok with the ingest lag", ready)
+	}
+	if resp, err := http.Get(stack.APIURL + "/metrics"); err != nil {
+		t.Error(err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, m := range []string{`curio_ingest_consumer_lag{consumer="curio-lander",partition="0"}`, `curio_ingest_partition_stuck{consumer="curio-stream"`} {
+			if !strings.Contains(string(body), m) {
+				t.Errorf("/metrics lacks %s", m)
+			}
+		}
 	}
 	var trending struct {
 		Items []struct {

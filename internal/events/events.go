@@ -10,6 +10,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -52,6 +53,15 @@ const (
 	MaxSize = 16 << 10
 	// MaxQueryLen is the longest accepted search query, in characters (runes).
 	MaxQueryLen = 256
+	// MaxIDLen is the longest accepted event_id, user_id or session_id, in bytes.
+	MaxIDLen = 128
+	// MaxItemIDLen is the longest accepted item_id, source_item or target_item, in bytes.
+	// PostgreSQL indexes raw_events by item_id; a B-tree row must fit a third of a page.
+	MaxItemIDLen = 256
+	// MaxQueryBytes bounds a query in bytes too (MaxQueryLen runes of 4-byte UTF-8).
+	MaxQueryBytes = 4 * MaxQueryLen
+	// MaxCategoryLen is the longest accepted category, in bytes.
+	MaxCategoryLen = 128
 )
 
 // Event times outside [1970-01-01, 2200-01-01) UTC are rejected as invalid: they can only
@@ -91,6 +101,14 @@ const (
 	ReasonMissingField  = "missing_field"
 	ReasonInvalidField  = "invalid_field"
 	ReasonOversized     = "oversized"
+	// ReasonFutureTime: ts is further ahead of the consumer's clock than TimePolicy allows.
+	ReasonFutureTime = "future_ts"
+	// ReasonExpiredTime: ts is older than TimePolicy's maximum age.
+	ReasonExpiredTime = "expired_ts"
+	// ReasonDuplicate: an event with the same event_id was already consumed.
+	ReasonDuplicate = "duplicate_event_id"
+	// ReasonDBRejected: the database refused the event although it passed validation.
+	ReasonDBRejected = "db_rejected"
 )
 
 // DecodeError reports why bytes are not a valid event, or why an Event is invalid.
@@ -175,8 +193,14 @@ func Decode(b []byte) (Event, error) {
 // needs source_item and target_item, which must differ. Fields that are set are checked
 // whatever the type: item_type must be "movie" or "artwork" (and is required with
 // item_id), country must be two upper-case ASCII letters, amount must be finite and not
-// negative, query must not be too long. Required string fields must not be blank.
+// negative, query must not be too long. Required string fields must not be blank. Every
+// string field must be valid UTF-8 without control characters (NUL included) and within
+// its length limit (MaxIDLen, MaxItemIDLen, MaxQueryLen, MaxCategoryLen): what passes
+// Validate is what PostgreSQL's text columns and indexes accept.
 func (e Event) Validate() error {
+	if err := e.checkText(); err != nil {
+		return err
+	}
 	switch {
 	case blank(e.ID):
 		return missing("event_id")
@@ -268,6 +292,70 @@ func (e Event) Encode() ([]byte, error) {
 
 // Key returns the Kafka partition key of e: its UserID, so one user's events stay in order.
 func (e Event) Key() string { return e.UserID }
+
+// textField is one string field of an event with its byte limit.
+type textField struct {
+	name  string
+	value string
+	max   int
+}
+
+// checkText rejects strings storage would refuse or that could only be abuse: invalid
+// UTF-8, control characters and over-long values.
+func (e Event) checkText() error {
+	fields := [...]textField{
+		{"event_id", e.ID, MaxIDLen}, {"type", string(e.Type), MaxIDLen}, {"user_id", e.UserID, MaxIDLen},
+		{"session_id", e.Session, MaxIDLen}, {"item_id", e.ItemID, MaxItemIDLen}, {"item_type", e.ItemType, MaxIDLen},
+		{"country", e.Country, MaxIDLen}, {"query", e.Query, MaxQueryBytes}, {"category", e.Category, MaxCategoryLen},
+		{"source_item", e.Source, MaxItemIDLen}, {"target_item", e.Target, MaxItemIDLen},
+	}
+	for _, f := range fields {
+		if len(f.value) > f.max {
+			return invalid(f.name, fmt.Sprintf("%d bytes exceeds the %d byte limit", len(f.value), f.max))
+		}
+		if !utf8.ValidString(f.value) {
+			return invalid(f.name, "not valid utf-8")
+		}
+		if i := strings.IndexFunc(f.value, unicode.IsControl); i >= 0 {
+			return invalid(f.name, fmt.Sprintf("control character %U at byte %d", []rune(f.value[i:])[0], i))
+		}
+	}
+	return nil
+}
+
+// TimePolicy bounds event times against the consumer's clock: an event further in the
+// future than MaxFuture (a broken producer clock) or older than MaxAge (a stale replay)
+// is refused. Consumers remember event ids for MaxAge, so MaxAge is also the horizon of
+// deduplication. Zero durations mean no bound.
+type TimePolicy struct {
+	MaxFuture time.Duration
+	MaxAge    time.Duration
+}
+
+// Default time bounds of DefaultTimePolicy.
+const (
+	DefaultMaxFuture = 15 * time.Minute
+	DefaultMaxAge    = 7 * 24 * time.Hour
+)
+
+// DefaultTimePolicy accepts events from a week ago to 15 minutes ahead.
+func DefaultTimePolicy() TimePolicy {
+	return TimePolicy{MaxFuture: DefaultMaxFuture, MaxAge: DefaultMaxAge}
+}
+
+// Check reports whether e's time is within the policy's bounds of now, as a *DecodeError
+// (ReasonFutureTime or ReasonExpiredTime) when it is not.
+func (p TimePolicy) Check(e Event, now time.Time) error {
+	if p.MaxFuture > 0 && e.Time.After(now.Add(p.MaxFuture)) {
+		return &DecodeError{Reason: ReasonFutureTime, Field: "ts",
+			Detail: fmt.Sprintf("%s is more than %s ahead of the consumer's clock (%s)", e.Time.UTC().Format(tsLayout), p.MaxFuture, now.UTC().Format(tsLayout))}
+	}
+	if p.MaxAge > 0 && e.Time.Before(now.Add(-p.MaxAge)) {
+		return &DecodeError{Reason: ReasonExpiredTime, Field: "ts",
+			Detail: fmt.Sprintf("%s is older than the maximum age %s", e.Time.UTC().Format(tsLayout), p.MaxAge)}
+	}
+	return nil
+}
 
 func missing(field string) error {
 	return &DecodeError{Reason: ReasonMissingField, Field: field, Detail: "required"}

@@ -108,8 +108,82 @@ func TestEncodeRejectsInvalid(t *testing.T) {
 	e = validEvents()[TypeSearch]
 	e.Category = strings.Repeat("x", MaxSize)
 	_, err = e.Encode()
-	if !errors.As(err, &de) || de.Reason != ReasonOversized {
-		t.Fatalf("Encode error = %v, want oversized", err)
+	if !errors.As(err, &de) || de.Reason != ReasonInvalidField || de.Field != "category" {
+		t.Fatalf("Encode error = %v, want invalid_field category", err)
+	}
+}
+
+// TestValidateStorableText: what Validate accepts, PostgreSQL's text columns and B-tree
+// indexes accept (no NUL, valid UTF-8, bounded lengths); the hardening review found a NUL
+// in user_id and a 12 KB item_id passing validation and halting a partition.
+func TestValidateStorableText(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*Event)
+		field string
+	}{
+		{"nul in user_id", func(e *Event) { e.UserID = "u\x00x" }, "user_id"},
+		{"nul in event_id", func(e *Event) { e.ID = "\x00" }, "event_id"},
+		{"newline in item_id", func(e *Event) { e.ItemID = "m1\nm2" }, "item_id"},
+		{"12 KB item_id", func(e *Event) { e.ItemID = strings.Repeat("i", 12<<10) }, "item_id"},
+		{"3 KB item_id", func(e *Event) { e.ItemID = strings.Repeat("i", 3<<10) }, "item_id"},
+		{"long user_id", func(e *Event) { e.UserID = strings.Repeat("u", MaxIDLen+1) }, "user_id"},
+		{"long session", func(e *Event) { e.Session = strings.Repeat("s", MaxIDLen+1) }, "session_id"},
+		{"invalid utf-8 item", func(e *Event) { e.ItemID = "m\xff" }, "item_id"},
+		{"escape in session", func(e *Event) { e.Session = "s\x1b[2J" }, "session_id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := validEvents()[TypeView]
+			tt.edit(&e)
+			var de *DecodeError
+			if err := e.Validate(); !errors.As(err, &de) || de.Reason != ReasonInvalidField || de.Field != tt.field {
+				t.Fatalf("Validate = %v, want invalid_field %s", err, tt.field)
+			}
+		})
+	}
+	e := validEvents()[TypeView]
+	e.ItemID = strings.Repeat("é", MaxItemIDLen/2) // at the limit in bytes
+	if err := e.Validate(); err != nil {
+		t.Fatalf("item id at the limit: %v", err)
+	}
+	// JSON's \u0000 decodes to a NUL byte: the wire form must be refused too.
+	_, err := Decode([]byte(`{"event_id":"e1","type":"view","user_id":"u\u0000x","ts":"2026-03-14T15:09:26.535Z","item_id":"m1","item_type":"movie"}`))
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Field != "user_id" {
+		t.Fatalf("Decode with NUL = %v, want invalid user_id", err)
+	}
+}
+
+func TestTimePolicy(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	p := DefaultTimePolicy()
+	tests := []struct {
+		ts     time.Time
+		reason string
+	}{
+		{now, ""},
+		{now.Add(DefaultMaxFuture - time.Second), ""},
+		{now.Add(DefaultMaxFuture + time.Second), ReasonFutureTime},
+		{time.Date(2199, 12, 31, 23, 0, 0, 0, time.UTC), ReasonFutureTime},
+		{now.Add(-DefaultMaxAge + time.Second), ""},
+		{now.Add(-DefaultMaxAge - time.Second), ReasonExpiredTime},
+		{time.Unix(0, 0), ReasonExpiredTime},
+	}
+	for _, tt := range tests {
+		e := validEvents()[TypeView]
+		e.Time = tt.ts
+		err := p.Check(e, now)
+		var de *DecodeError
+		switch {
+		case tt.reason == "" && err != nil:
+			t.Errorf("%s: %v, want accepted", tt.ts, err)
+		case tt.reason != "" && (!errors.As(err, &de) || de.Reason != tt.reason):
+			t.Errorf("%s: %v, want %s", tt.ts, err, tt.reason)
+		}
+	}
+	if err := (TimePolicy{}).Check(validEvents()[TypeView], now.AddDate(100, 0, 0)); err != nil {
+		t.Errorf("zero policy refused: %v", err)
 	}
 }
 

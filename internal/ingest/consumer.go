@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/kafka"
 )
 
@@ -40,7 +41,12 @@ type Options struct {
 	Group      string        // consumer group and the name its offsets are stored under
 	BatchSize  int           // messages per transaction; default 500
 	FlushEvery time.Duration // longest a partial batch waits; default 200ms
-	Logger     *slog.Logger
+	// TimePolicy bounds event times against Now; nil means events.DefaultTimePolicy. A
+	// consumer remembers event ids (to drop repeats) for the policy's MaxAge.
+	TimePolicy *events.TimePolicy
+	// Now is the consumer's clock; default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 func (o *Options) defaults(group string) {
@@ -59,12 +65,23 @@ func (o *Options) defaults(group string) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.TimePolicy == nil {
+		p := events.DefaultTimePolicy()
+		o.TimePolicy = &p
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 }
+
+func (o Options) checker() checker { return checker{policy: *o.TimePolicy, now: o.Now} }
 
 // Progress is what a consumer has committed so far.
 type Progress struct {
 	Batches  int64 `json:"batches"`
 	Messages int64 `json:"messages"`
+	// Rejected counts messages the database refused (dead-lettered as db_rejected).
+	Rejected int64 `json:"rejected,omitempty"`
 }
 
 type consumer struct {
@@ -72,8 +89,9 @@ type consumer struct {
 	pool    *pgxpool.Pool
 	handler batchHandler
 
-	mu       sync.Mutex
-	progress Progress
+	mu        sync.Mutex
+	progress  Progress
+	lastPrune time.Time
 
 	// hooks let tests crash the consumer at the two dangerous moments.
 	beforeCommit func() error
@@ -209,18 +227,47 @@ func (h *groupHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sara
 	}
 }
 
-// commit writes one batch and its offset in a single transaction.
+// commit writes one batch and its offset in a single transaction. When the database
+// refuses the batch's data (a value it cannot store that validation let through), the
+// batch is written again message by message, each under a savepoint, and only the
+// messages it refuses are dead-lettered as db_rejected with the database's error: no
+// single message can stop a partition.
 func (c *consumer) commit(ctx context.Context, topic string, partition int32, msgs []*sarama.ConsumerMessage) error {
 	// A batch that began must finish or roll back as a whole, even while shutting down.
 	ctx = context.WithoutCancel(ctx)
+	err := c.commitBatch(ctx, topic, partition, msgs, false)
+	if _, refused := rejectedByDB(err); !refused {
+		return err
+	}
+	c.opts.Logger.Warn("the database refused a batch; writing it message by message",
+		"consumer", c.opts.Group, "topic", topic, "partition", partition,
+		"first_offset", msgs[0].Offset, "messages", len(msgs), "err", err)
+	return c.commitBatch(ctx, topic, partition, msgs, true)
+}
+
+func (c *consumer) commitBatch(ctx context.Context, topic string, partition int32, msgs []*sarama.ConsumerMessage, oneByOne bool) error {
 	tx, err := c.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin batch: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	if err := c.handler.handle(ctx, tx, topic, partition, msgs); err != nil {
-		c.handler.reset(topic, partition)
-		return err
+	var rejected int64
+	if !oneByOne {
+		if err := c.handler.handle(ctx, tx, topic, partition, msgs); err != nil {
+			c.handler.reset(topic, partition)
+			return err
+		}
+	} else {
+		for _, m := range msgs {
+			ok, err := c.handleOne(ctx, tx, topic, partition, m)
+			if err != nil {
+				c.handler.reset(topic, partition)
+				return err
+			}
+			if !ok {
+				rejected++
+			}
+		}
 	}
 	last := msgs[len(msgs)-1].Offset
 	if _, err := tx.Exec(ctx, `INSERT INTO consumer_offsets (consumer, topic, kpartition, next_offset, updated_at)
@@ -241,11 +288,69 @@ func (c *consumer) commit(ctx context.Context, topic string, partition int32, ms
 	c.mu.Lock()
 	c.progress.Batches++
 	c.progress.Messages += int64(len(msgs))
+	c.progress.Rejected += rejected
+	prune := time.Since(c.lastPrune) > pruneEvery
+	if prune {
+		c.lastPrune = time.Now()
+	}
 	c.mu.Unlock()
+	if prune {
+		c.prune(ctx)
+	}
 	if c.afterCommit != nil {
 		return c.afterCommit()
 	}
 	return nil
+}
+
+// handleOne writes one message under a savepoint. It reports false when the database
+// refused it, in which case the message is dead-lettered instead.
+func (c *consumer) handleOne(ctx context.Context, tx pgx.Tx, topic string, partition int32, m *sarama.ConsumerMessage) (bool, error) {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return false, fmt.Errorf("savepoint: %w", err)
+	}
+	herr := c.handler.handle(ctx, sp, topic, partition, []*sarama.ConsumerMessage{m})
+	if herr == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return false, fmt.Errorf("release savepoint: %w", err)
+		}
+		return true, nil
+	}
+	pe, refused := rejectedByDB(herr)
+	if err := sp.Rollback(ctx); err != nil {
+		return false, errors.Join(herr, fmt.Errorf("roll back to savepoint: %w", err))
+	}
+	if !refused {
+		return false, herr
+	}
+	c.opts.Logger.Warn("the database refused a message; dead-lettered", "consumer", c.opts.Group,
+		"topic", topic, "partition", partition, "offset", m.Offset, "code", pe.Code, "err", pe.Message)
+	detail := fmt.Sprintf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	if err := insertDeadLetter(ctx, tx, c.opts.Group, topic, partition, m.Offset, events.ReasonDBRejected, detail, m.Value); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// pruneEvery is how often a consumer forgets event ids older than its maximum age.
+const pruneEvery = 10 * time.Minute
+
+// prune forgets consumed event ids past the dedupe horizon; a failure is logged and
+// retried at the next prune, as the table only grows meanwhile.
+func (c *consumer) prune(ctx context.Context) {
+	before := c.opts.checker().pruneBefore()
+	if before.IsZero() {
+		return
+	}
+	n, err := pruneConsumed(ctx, c.pool, c.opts.Group, before)
+	if err != nil {
+		c.opts.Logger.Warn("prune consumed event ids", "consumer", c.opts.Group, "err", err)
+		return
+	}
+	if n > 0 {
+		c.opts.Logger.Info("pruned consumed event ids", "consumer", c.opts.Group, "rows", n, "before", before)
+	}
 }
 
 // Offsets returns the stored next offsets of a consumer, by partition.

@@ -21,7 +21,12 @@ import (
 	"github.com/curiodata/curio/internal/testdb"
 )
 
-func setup(t *testing.T) (*pgxpool.Pool, *kafka.Embedded) {
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// testNow is the consumers' clock in tests whose events are dated 2026-11-23 09:58–11:13.
+func testNow() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) }
+
+func setup(t testing.TB) (*pgxpool.Pool, *kafka.Embedded) {
 	t.Helper()
 	ctx := context.Background()
 	pg, err := postgres.Open(ctx, testdb.Postgres(t))
@@ -184,7 +189,7 @@ func TestLandingExactlyOnceAcrossRestart(t *testing.T) {
 	hw := highWater(t, k.Brokers())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	crashes := runWithCrashes(t, pool, LanderGroup, hw, func() *consumer {
-		return NewLander(pool, Options{Brokers: k.Brokers(), BatchSize: 97, Logger: logger}, nil).c
+		return NewLander(pool, Options{Brokers: k.Brokers(), BatchSize: 97, Logger: logger, Now: testNow}, nil).c
 	})
 	if crashes == 0 {
 		t.Fatal("the test never crashed a consumer")
@@ -236,7 +241,7 @@ func TestStreamWindowsExactlyOnce(t *testing.T) {
 	hw := highWater(t, k.Brokers())
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	runWithCrashes(t, pool, StreamGroup, hw, func() *consumer {
-		return NewStream(pool, Options{Brokers: k.Brokers(), BatchSize: 61, Logger: logger}, StreamOptions{}).c
+		return NewStream(pool, Options{Brokers: k.Brokers(), BatchSize: 61, Logger: logger, Now: testNow}, StreamOptions{}).c
 	})
 	want := map[string]int64{}
 	uploads := map[string]int64{}
@@ -368,7 +373,7 @@ func TestLateEventsCountedNotDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	hw := highWater(t, k.Brokers())
-	s := NewStream(pool, Options{Brokers: k.Brokers(), BatchSize: 1}, StreamOptions{Lateness: 10 * time.Second})
+	s := NewStream(pool, Options{Brokers: k.Brokers(), BatchSize: 1, Now: testNow}, StreamOptions{Lateness: 10 * time.Second})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	go func() { _ = s.Run(ctx) }()

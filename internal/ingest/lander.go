@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +26,7 @@ type Lander struct {
 func NewLander(pool *pgxpool.Pool, opts Options, dlq sarama.SyncProducer) *Lander {
 	opts.defaults(LanderGroup)
 	l := &Lander{dlq: dlq}
-	l.c = &consumer{opts: opts, pool: pool, handler: &landHandler{l: l, group: opts.Group}}
+	l.c = &consumer{opts: opts, pool: pool, handler: &landHandler{l: l, group: opts.Group, check: opts.checker()}}
 	return l
 }
 
@@ -40,6 +39,7 @@ func (l *Lander) Progress() Progress { return l.c.Progress() }
 type landHandler struct {
 	l     *Lander
 	group string
+	check checker
 }
 
 func (h *landHandler) reset(string, int32) {}
@@ -56,22 +56,35 @@ func nullable(s string) any {
 	return s
 }
 
+type deadMessage struct {
+	m   *sarama.ConsumerMessage
+	err *events.DecodeError
+}
+
 func (h *landHandler) handle(ctx context.Context, tx pgx.Tx, topic string, partition int32, msgs []*sarama.ConsumerMessage) error {
-	rows := make([][]any, 0, len(msgs))
-	type dead struct {
-		m   *sarama.ConsumerMessage
-		err *events.DecodeError
-	}
-	var deads []dead
-	hours := map[time.Time]bool{}
+	var deads []deadMessage
+	valid := make([]events.Event, 0, len(msgs))
+	validMsgs := make([]*sarama.ConsumerMessage, 0, len(msgs))
 	for _, m := range msgs {
-		e, err := events.Decode(m.Value)
-		if err != nil {
-			var de *events.DecodeError
-			if !errors.As(err, &de) {
-				de = &events.DecodeError{Reason: "invalid", Detail: err.Error()}
-			}
-			deads = append(deads, dead{m, de})
+		e, de := h.check.decode(m)
+		if de != nil {
+			deads = append(deads, deadMessage{m, de})
+			continue
+		}
+		valid = append(valid, e)
+		validMsgs = append(validMsgs, m)
+	}
+	fresh, err := claim(ctx, tx, h.group, valid)
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, 0, len(valid))
+	hours := map[time.Time]bool{}
+	for i, e := range valid {
+		m := validMsgs[i]
+		if !fresh[i] {
+			deads = append(deads, deadMessage{m, &events.DecodeError{Reason: events.ReasonDuplicate, Field: "event_id",
+				Detail: fmt.Sprintf("event_id %q was already landed", e.ID)}})
 			continue
 		}
 		ts := e.Time.UTC()
@@ -95,18 +108,20 @@ func (h *landHandler) handle(ctx context.Context, tx pgx.Tx, topic string, parti
 		}
 	}
 	for _, d := range deads {
-		if _, err := tx.Exec(ctx, `INSERT INTO dead_letters (consumer, topic, kpartition, koffset, reason, detail, payload)
-			VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING`,
-			h.group, topic, partition, d.m.Offset, d.err.Reason, d.err.Detail, d.m.Value); err != nil {
-			return fmt.Errorf("dead letter: %w", err)
+		if err := insertDeadLetter(ctx, tx, h.group, topic, partition, d.m.Offset, d.err.Reason, d.err.Error(), d.m.Value); err != nil {
+			return err
 		}
 	}
 	if h.l.dlq != nil && len(deads) > 0 {
 		// Forwarding is best effort and at least once: the table is the record.
 		for _, d := range deads {
+			value := d.m.Value
+			if len(value) > MaxDeadLetterPayload {
+				value = value[:MaxDeadLetterPayload]
+			}
 			_, _, _ = h.l.dlq.SendMessage(&sarama.ProducerMessage{Topic: TopicDeadLetters, Key: sarama.ByteEncoder(d.m.Key),
-				Value: sarama.ByteEncoder(d.m.Value), Headers: []sarama.RecordHeader{
-					{Key: []byte("reason"), Value: []byte(d.err.Reason)}, {Key: []byte("detail"), Value: []byte(d.err.Detail)},
+				Value: sarama.ByteEncoder(value), Headers: []sarama.RecordHeader{
+					{Key: []byte("reason"), Value: []byte(d.err.Reason)}, {Key: []byte("detail"), Value: []byte(cleanDetail(d.err.Detail))},
 					{Key: []byte("source"), Value: fmt.Appendf(nil, "%s/%d@%d", topic, partition, d.m.Offset)}}})
 		}
 	}

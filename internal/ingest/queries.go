@@ -10,7 +10,10 @@ import (
 )
 
 // Reader answers the API's questions about landed and streamed events.
-type Reader struct{ pool *pgxpool.Pool }
+type Reader struct {
+	pool *pgxpool.Pool
+	lag  *lagTracker // nil: no lag reporting
+}
 
 // NewReader returns a Reader over pool.
 func NewReader(pool *pgxpool.Pool) *Reader { return &Reader{pool: pool} }
@@ -90,6 +93,11 @@ type Stats struct {
 	DeadLetters  map[string]int64 `json:"dead_letters_by_reason"`
 	StreamEvents int64            `json:"stream_events"`
 	LateEvents   int64            `json:"late_events"`
+	// Partitions is each consumer's lag per partition (only with WithLag).
+	Partitions []PartitionLag `json:"partitions,omitempty"`
+	// Lag is the consumers' total lag and StuckPartitions how many partitions are stuck.
+	Lag             int64 `json:"lag"`
+	StuckPartitions int   `json:"stuck_partitions"`
 }
 
 // Stats returns ingestion counters.
@@ -114,7 +122,19 @@ func (r *Reader) Stats(ctx context.Context) (Stats, error) {
 		}
 		st.DeadLetters[reason] = n
 	}
-	return st, rows.Err()
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("dead letter stats: %w", err)
+	}
+	if st.Partitions, err = r.Lag(ctx); err != nil {
+		return st, err
+	}
+	for _, p := range st.Partitions {
+		st.Lag += p.Lag
+		if p.Stuck {
+			st.StuckPartitions++
+		}
+	}
+	return st, nil
 }
 
 // DayCount is the uploads from one country on one day (AggregateUploads' output).

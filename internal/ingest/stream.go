@@ -44,7 +44,7 @@ func NewStream(pool *pgxpool.Pool, opts Options, sopts StreamOptions) *Stream {
 		sopts.Lateness = 10 * time.Second
 	}
 	return &Stream{c: &consumer{opts: opts, pool: pool, handler: &streamHandler{group: opts.Group, lateness: sopts.Lateness,
-		maxTS: map[int32]time.Time{}, texts: newItemTexts(100_000)}}}
+		check: opts.checker(), maxTS: map[int32]time.Time{}, texts: newItemTexts(100_000)}}}
 }
 
 // Run consumes until ctx ends (nil) or a batch fails.
@@ -56,6 +56,7 @@ func (s *Stream) Progress() Progress { return s.c.Progress() }
 type streamHandler struct {
 	group    string
 	lateness time.Duration
+	check    checker
 	mu       sync.Mutex
 	maxTS    map[int32]time.Time // newest event time per partition: the watermark's base
 	texts    *itemTexts          // catalog titles of viewed items, for the term windows
@@ -80,13 +81,26 @@ func (h *streamHandler) handle(ctx context.Context, tx pgx.Tx, _ string, partiti
 	deltas := map[windowKey]int64{}
 	uploads := map[string]int64{}
 	var seen, late int64
-	decoded := make([]events.Event, 0, len(msgs))
+	valid := make([]events.Event, 0, len(msgs))
 	for _, m := range msgs {
-		e, err := events.Decode(m.Value)
-		if err != nil {
+		e, de := h.check.decode(m)
+		if de != nil {
 			continue // the lander dead-letters it
 		}
-		decoded = append(decoded, e)
+		valid = append(valid, e)
+	}
+	// A repeated event_id counts once, in every window and every term count.
+	fresh, err := claim(ctx, tx, h.group, valid)
+	if err != nil {
+		return err
+	}
+	decoded := valid[:0]
+	for i, e := range valid {
+		if fresh[i] {
+			decoded = append(decoded, e)
+		}
+	}
+	for _, e := range decoded {
 		item := e.ItemID
 		if e.Type == events.TypeClick {
 			item = e.Target

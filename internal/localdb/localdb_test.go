@@ -22,16 +22,7 @@ func TestStartServers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// The postgres system user must be able to traverse to its data dir, which t.TempDir's
-	// 0700 parent forbids when tests run as root.
-	dir, err := os.MkdirTemp("", "curio-localdb-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := tempDataDir(t)
 
 	t.Run("postgres", func(t *testing.T) {
 		pg, err := StartPostgres(ctx, dir+"/pg", "curio", logger)
@@ -88,4 +79,19 @@ func TestMissingBinaryNamesPackage(t *testing.T) {
 	if err == nil {
 		t.Fatal("want error")
 	}
+}
+
+// tempDataDir is a fresh directory the postgres system user can traverse to (t.TempDir's
+// 0700 parent forbids it when tests run as root), removed after the test.
+func tempDataDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "curio-localdb-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

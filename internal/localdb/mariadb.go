@@ -15,7 +15,8 @@ import (
 
 // StartMariaDB starts a MariaDB (or MySQL) server with its data in dir (initialized on first
 // use), listening on 127.0.0.1 and a Unix socket in dir, and returns it once the database
-// dbname exists.
+// dbname exists. The server is restarted on the same port and socket if it dies, until
+// Stop.
 func StartMariaDB(ctx context.Context, dir, dbname string, logger *slog.Logger) (*Server, error) {
 	server, err := findBinary([]string{"mariadbd", "mysqld"}, "/usr/sbin", "/usr/libexec")
 	if err != nil {
@@ -45,7 +46,7 @@ func StartMariaDB(ctx context.Context, dir, dbname string, logger *slog.Logger) 
 		if runAs != "" {
 			args = append(args, "--user="+runAs)
 		}
-		cmd := exec.CommandContext(ctx, installer, args...)
+		cmd := currentUser().apply(exec.CommandContext(ctx, installer, args...))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("%s: %w: %s", installer, err, out)
 		}
@@ -61,14 +62,15 @@ func StartMariaDB(ctx context.Context, dir, dbname string, logger *slog.Logger) 
 	if runAs != "" {
 		args = append(args, "--user="+runAs)
 	}
-	s, err := start("mariadbd", exec.Command(server, args...), logFile, logger)
+	run := currentUser()
+	s, err := start("mariadbd", func() *exec.Cmd { return run.apply(exec.Command(server, args...)) }, logFile, logger)
 	if err != nil {
 		return nil, err
 	}
 	// Root has no password and authenticates over the socket that only this machine reaches.
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Net, cfg.Addr = "root", "unix", sock
-	err = s.waitReady(ctx, logFile, func(ctx context.Context) error {
+	err = s.waitReady(ctx, func(ctx context.Context) error {
 		db, err := sql.Open("mysql", cfg.FormatDSN())
 		if err != nil {
 			return err
@@ -82,5 +84,6 @@ func StartMariaDB(ctx context.Context, dir, dbname string, logger *slog.Logger) 
 	}
 	cfg.DBName = dbname
 	s.DSN = cfg.FormatDSN()
+	s.supervise()
 	return s, nil
 }

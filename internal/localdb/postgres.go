@@ -14,7 +14,8 @@ import (
 
 // StartPostgres starts a PostgreSQL server with its data in dir (created with initdb on
 // first use), listening on 127.0.0.1 and a Unix socket in dir, and returns it once it
-// accepts connections to the database dbname, which it creates if needed.
+// accepts connections to the database dbname, which it creates if needed. The server is
+// restarted on the same port if it dies, until Stop.
 func StartPostgres(ctx context.Context, dir, dbname string, logger *slog.Logger) (*Server, error) {
 	initdb, err := findBinary([]string{"initdb"}, "/usr/lib/postgresql/*/bin", "/usr/local/pgsql/bin")
 	if err != nil {
@@ -34,11 +35,11 @@ func StartPostgres(ctx context.Context, dir, dbname string, logger *slog.Logger)
 	}
 	logFile := filepath.Join(dir, "postgres.log")
 	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
-		cmd := exec.CommandContext(ctx, initdb, "-D", data, "-U", "curio", "--auth=trust", "-E", "UTF8", "--no-instructions")
-		uid, gid, err := asUser(cmd, "postgres")
+		run, uid, gid, err := asUser("postgres")
 		if err != nil {
 			return nil, err
 		}
+		cmd := run.apply(exec.CommandContext(ctx, initdb, "-D", data, "-U", "curio", "--auth=trust", "-E", "UTF8", "--no-instructions"))
 		if err := chownR(dir, uid, gid); err != nil {
 			return nil, fmt.Errorf("postgres data dir: %w", err)
 		}
@@ -54,17 +55,20 @@ func StartPostgres(ctx context.Context, dir, dbname string, logger *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(postgres, "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
-		"-c", "fsync=on", "-c", "max_connections=100")
-	if _, _, err := asUser(cmd, "postgres"); err != nil {
+	run, _, _, err := asUser("postgres")
+	if err != nil {
 		return nil, err
 	}
-	s, err := start("postgres", cmd, logFile, logger)
+	newCmd := func() *exec.Cmd {
+		return run.apply(exec.Command(postgres, "-D", data, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-k", dir,
+			"-c", "fsync=on", "-c", "max_connections=100"))
+	}
+	s, err := start("postgres", newCmd, logFile, logger)
 	if err != nil {
 		return nil, err
 	}
 	admin := fmt.Sprintf("postgres://curio@127.0.0.1:%d/postgres?sslmode=disable", port)
-	err = s.waitReady(ctx, logFile, func(ctx context.Context) error {
+	err = s.waitReady(ctx, func(ctx context.Context) error {
 		c, err := pgx.Connect(ctx, admin)
 		if err != nil {
 			return err
@@ -83,5 +87,6 @@ func StartPostgres(ctx context.Context, dir, dbname string, logger *slog.Logger)
 		return nil, err
 	}
 	s.DSN = fmt.Sprintf("postgres://curio@127.0.0.1:%d/%s?sslmode=disable", port, dbname)
+	s.supervise()
 	return s, nil
 }

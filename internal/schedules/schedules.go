@@ -8,12 +8,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"gopkg.in/yaml.v3"
 )
 
@@ -139,4 +143,89 @@ func Apply(ctx context.Context, c client.Client, cfg Config, taskQueue string) (
 		out = append(out, Result{ID: s.ID, Action: "updated"})
 	}
 	return out, nil
+}
+
+// RetryOptions bound ApplyWithRetry. Zero fields take the defaults.
+type RetryOptions struct {
+	// MaxElapsed is the total time allowed, attempts and waits together (default 1 minute).
+	MaxElapsed time.Duration
+	// InitialBackoff is the first wait between attempts (default 500 ms); it doubles up to MaxBackoff.
+	InitialBackoff time.Duration
+	// MaxBackoff caps the wait between attempts (default 5 s).
+	MaxBackoff time.Duration
+	// Logger logs each retry (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// ApplyWithRetry is Apply, retried with exponential backoff while Temporal answers with a
+// transient error (see IsTransient), as a server that has just started does, for at most
+// opts.MaxElapsed in all. Schedules applied by an earlier attempt are not applied again.
+// Other errors, an invalid spec for instance, are returned at once.
+func ApplyWithRetry(ctx context.Context, c client.Client, cfg Config, taskQueue string, opts RetryOptions) ([]Result, error) {
+	if opts.MaxElapsed <= 0 {
+		opts.MaxElapsed = time.Minute
+	}
+	if opts.InitialBackoff <= 0 {
+		opts.InitialBackoff = 500 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	start := time.Now()
+	ctx, cancel := context.WithDeadline(ctx, start.Add(opts.MaxElapsed))
+	defer cancel()
+
+	var done []Result
+	remaining := cfg.Schedules
+	wait := opts.InitialBackoff
+	for attempt := 1; ; attempt++ {
+		res, err := Apply(ctx, c, Config{Schedules: remaining}, taskQueue)
+		done = append(done, res...)
+		if err == nil {
+			return done, nil
+		}
+		// Apply handles schedules in order and stops at the first failure.
+		remaining = remaining[min(len(res), len(remaining)):]
+		if !IsTransient(err) {
+			return done, err
+		}
+		if time.Since(start)+wait >= opts.MaxElapsed || ctx.Err() != nil {
+			return done, fmt.Errorf("schedules apply gave up after %d attempts in %v: %w", attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		opts.Logger.Warn("schedules apply failed, retrying", "attempt", attempt, "wait", wait, "remaining", len(remaining), "err", err)
+		select {
+		case <-ctx.Done():
+			return done, fmt.Errorf("schedules apply gave up after %d attempts: %w", attempt, err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, opts.MaxBackoff)
+	}
+}
+
+// IsTransient reports whether err is worth retrying: a deadline or an unavailable,
+// overloaded or not yet ready Temporal server ("Not enough hosts to serve the request").
+// A cancelled context is not; ApplyWithRetry also stops once its context ends.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "Not enough hosts") {
+		return true
+	}
+	var (
+		unavailable *serviceerror.Unavailable
+		deadline    *serviceerror.DeadlineExceeded
+		exhausted   *serviceerror.ResourceExhausted
+	)
+	if errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.As(err, &exhausted) {
+		return true
+	}
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.ResourceExhausted:
+		return true
+	}
+	return false
 }

@@ -21,16 +21,23 @@ import (
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/metrics"
+	persistencesql "go.temporal.io/server/common/persistence/sql"
+	"go.temporal.io/server/common/persistence/sql/sqlplugin"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/common/resolver"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 )
 
 // Options configure an embedded server.
 type Options struct {
-	// Addr is the frontend gRPC address, host:port. Port 0 picks a free port.
+	// Addr is the frontend gRPC address, host:port. With a fixed port P the other services
+	// take ports derived from it (membership P-300, history P+1 and P-299, matching P+2
+	// and P-298, worker P+6 and P-294: 6933, 7234/6934, 7235/6935, 7239/6939 for 7233),
+	// the same at every start, and Start fails if one is in use. Port 0 picks free ports.
 	Addr string
-	// DatabaseFile persists history across restarts. Empty means in-memory.
+	// DatabaseFile persists history across restarts. Empty means in-memory. Start clears
+	// the cluster membership a previous process left in it (see clearMembership).
 	DatabaseFile string
 	// Namespaces are registered at start (idempotently). "default" is always added.
 	Namespaces []string
@@ -64,27 +71,25 @@ func Start(opts Options) (*Server, error) {
 	if host == "" || host == "localhost" {
 		host = "127.0.0.1"
 	}
+	var layout portLayout
 	if port == 0 {
 		if port, err = freePort(host); err != nil {
 			return nil, err
 		}
-	} else if err := checkFree(host, port); err != nil {
-		return nil, fmt.Errorf("temporal frontend address %s:%d is in use (set CURIO_TEMPORAL_ADDR to another port, or CURIO_TEMPORAL_HOSTPORT to use that server): %w", host, port, err)
+		if layout, err = randomPorts(host, port); err != nil {
+			return nil, err
+		}
+	} else {
+		if err := checkFree(host, port); err != nil {
+			return nil, fmt.Errorf("temporal frontend address %s:%d is in use (set CURIO_TEMPORAL_ADDR to another port, or CURIO_TEMPORAL_HOSTPORT to use that server): %w", host, port, err)
+		}
+		if layout, err = fixedPorts(host, port); err != nil {
+			return nil, err
+		}
 	}
 
-	sqlCfg := config.SQL{
-		PluginName:        sqliteplugin.PluginName,
-		ConnectAttributes: map[string]string{},
-		DatabaseName:      opts.DatabaseFile,
-	}
-	if opts.DatabaseFile == "" { // the plugin creates the schema of an in-memory database itself
-		sqlCfg.ConnectAttributes["mode"] = "memory"
-		sqlCfg.ConnectAttributes["cache"] = "shared"
-		sqlCfg.DatabaseName = fmt.Sprintf("curio-%d", time.Now().UnixNano())
-	} else {
-		sqlCfg.ConnectAttributes["mode"] = "rwc"
-		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
-		sqlCfg.ConnectAttributes["_synchronous"] = "2"
+	sqlCfg := sqliteConfig(opts.DatabaseFile)
+	if opts.DatabaseFile != "" {
 		if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
 			return nil, fmt.Errorf("temporal data dir: %w", err)
 		}
@@ -92,10 +97,12 @@ func Start(opts Options) (*Server, error) {
 			if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 				return nil, fmt.Errorf("temporal sqlite schema: %w", err)
 			}
+		} else if err := clearMembership(&sqlCfg); err != nil {
+			return nil, err
 		}
 	}
 
-	cfg, err := buildConfig(host, port, sqlCfg)
+	cfg, err := buildConfig(host, layout, sqlCfg)
 	if err != nil {
 		return nil, err
 	}
@@ -178,22 +185,138 @@ func DialRetry(ctx context.Context, opts client.Options) (client.Client, error) 
 	}
 }
 
-func buildConfig(host string, port int, sqlCfg config.SQL) (*config.Config, error) {
-	cfg := &config.Config{}
-	ports := make([]int, 0, 8)
-	for range 8 {
+// sqliteConfig is the persistence config of a database file; empty means a new in-memory
+// database, whose schema the plugin creates itself.
+func sqliteConfig(file string) config.SQL {
+	sqlCfg := config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{},
+		DatabaseName:      file,
+	}
+	if file == "" {
+		sqlCfg.ConnectAttributes["mode"] = "memory"
+		sqlCfg.ConnectAttributes["cache"] = "shared"
+		sqlCfg.DatabaseName = fmt.Sprintf("curio-%d", time.Now().UnixNano())
+	} else {
+		sqlCfg.ConnectAttributes["mode"] = "rwc"
+		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["_synchronous"] = "2"
+	}
+	return sqlCfg
+}
+
+// clearMembership deletes every row of the cluster_membership table of an existing
+// database before the server starts.
+//
+// Each service of the server writes a row there (host id, membership address, 48 h
+// expiry) and, when it starts, bootstraps its ringpop membership from the rows with a
+// heartbeat in the last 20 s. After a quick restart those include the rows of the
+// previous process, whose membership ports no longer answer: ringpop then spends its
+// join timeout on them, and the services answer "Not enough hosts to serve the request"
+// for about 50 s while the frontend already takes calls. The embedded cluster has a
+// single process, this one (Start has already checked that its ports are free), so
+// every row there is stale.
+func clearMembership(sqlCfg *config.SQL) error {
+	db, err := persistencesql.NewSQLAdminDB(sqlplugin.DbKindMain, sqlCfg, resolver.NewNoopResolver(), log.NewNoopLogger(), metrics.NoopMetricsHandler)
+	if err != nil {
+		return fmt.Errorf("open temporal database %s: %w", sqlCfg.DatabaseName, err)
+	}
+	defer func() { _ = db.Close() }()
+	if err := db.Exec("DELETE FROM cluster_membership"); err != nil {
+		return fmt.Errorf("clear stale temporal cluster membership in %s: %w", sqlCfg.DatabaseName, err)
+	}
+	return nil
+}
+
+// servicePort is the gRPC and ringpop membership port of one service.
+type servicePort struct{ grpc, membership int }
+
+// portLayout holds the ports of the four services.
+type portLayout struct{ frontend, history, matching, worker servicePort }
+
+// Offsets of the service ports from the frontend gRPC port P, as Temporal's own defaults
+// sit around 7233: frontend P (membership P-300), history P+1 (P-299), matching P+2
+// (P-298), worker P+6 (P-294). So 127.0.0.1:7233 gives 6933, 7234/6934, 7235/6935 and
+// 7239/6939.
+const (
+	membershipOffset = -300
+	historyOffset    = 1
+	matchingOffset   = 2
+	workerOffset     = 6
+)
+
+// derivePorts returns the layout derived from frontend gRPC port p.
+func derivePorts(p int) portLayout {
+	svc := func(grpc int) servicePort { return servicePort{grpc: grpc, membership: grpc + membershipOffset} }
+	return portLayout{
+		frontend: svc(p),
+		history:  svc(p + historyOffset),
+		matching: svc(p + matchingOffset),
+		worker:   svc(p + workerOffset),
+	}
+}
+
+// fixedPorts returns the layout derived from a fixed frontend port, after checking that
+// every derived port is valid and free on host. Stable ports keep the server's membership
+// the same from one start to the next.
+func fixedPorts(host string, frontend int) (portLayout, error) {
+	l := derivePorts(frontend)
+	named := []struct {
+		name string
+		port int
+	}{
+		{"frontend membership", l.frontend.membership},
+		{"history gRPC", l.history.grpc},
+		{"history membership", l.history.membership},
+		{"matching gRPC", l.matching.grpc},
+		{"matching membership", l.matching.membership},
+		{"worker gRPC", l.worker.grpc},
+		{"worker membership", l.worker.membership},
+	}
+	for _, n := range named {
+		if n.port < 1 || n.port > 65535 {
+			return l, fmt.Errorf("temporal %s port %d, derived from frontend port %d, is out of range (set CURIO_TEMPORAL_ADDR to a port between %d and %d)",
+				n.name, n.port, frontend, 1-membershipOffset, 65535-workerOffset)
+		}
+		if err := checkFree(host, n.port); err != nil {
+			return l, fmt.Errorf("temporal %s port %s:%d, derived from frontend port %d, is in use (set CURIO_TEMPORAL_ADDR to another port; the server also takes frontend-300..-294 and +1, +2, +6): %w",
+				n.name, host, n.port, frontend, err)
+		}
+	}
+	return l, nil
+}
+
+// randomPorts returns a layout of free ports around the given frontend port, for servers
+// whose frontend port was picked at random (tests): their membership is not kept.
+func randomPorts(host string, frontend int) (portLayout, error) {
+	ports := make([]int, 7)
+	for i := range ports {
 		p, err := freePort(host)
 		if err != nil {
-			return nil, err
+			return portLayout{}, err
 		}
-		ports = append(ports, p)
+		ports[i] = p
 	}
-	svc := func(grpc, membership int) config.Service {
-		return config.Service{RPC: config.RPC{GRPCPort: grpc, MembershipPort: membership, BindOnIP: host}}
+	return portLayout{
+		frontend: servicePort{frontend, ports[0]},
+		history:  servicePort{ports[1], ports[2]},
+		matching: servicePort{ports[3], ports[4]},
+		worker:   servicePort{ports[5], ports[6]},
+	}, nil
+}
+
+func buildConfig(host string, layout portLayout, sqlCfg config.SQL) (*config.Config, error) {
+	cfg := &config.Config{}
+	metricsPort, err := freePort(host)
+	if err != nil {
+		return nil, err
+	}
+	svc := func(p servicePort) config.Service {
+		return config.Service{RPC: config.RPC{GRPCPort: p.grpc, MembershipPort: p.membership, BindOnIP: host}}
 	}
 	cfg.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: host}
 	cfg.Global.Metrics = &metrics.Config{Prometheus: &metrics.PrometheusConfig{
-		ListenAddress: net.JoinHostPort(host, strconv.Itoa(ports[7])),
+		ListenAddress: net.JoinHostPort(host, strconv.Itoa(metricsPort)),
 		HandlerPath:   "/metrics",
 	}}
 	cfg.Persistence = config.Persistence{
@@ -202,7 +325,7 @@ func buildConfig(host string, port int, sqlCfg config.SQL) (*config.Config, erro
 		NumHistoryShards: 1,
 		DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	addr := net.JoinHostPort(host, strconv.Itoa(layout.frontend.grpc))
 	cfg.ClusterMetadata = &cluster.Config{
 		EnableGlobalNamespace:    false,
 		FailoverVersionIncrement: 10,
@@ -214,10 +337,10 @@ func buildConfig(host string, port int, sqlCfg config.SQL) (*config.Config, erro
 	}
 	cfg.DCRedirectionPolicy = config.DCRedirectionPolicy{Policy: "noop"}
 	cfg.Services = map[string]config.Service{
-		"frontend": svc(port, ports[0]),
-		"history":  svc(ports[1], ports[2]),
-		"matching": svc(ports[3], ports[4]),
-		"worker":   svc(ports[5], ports[6]),
+		"frontend": svc(layout.frontend),
+		"history":  svc(layout.history),
+		"matching": svc(layout.matching),
+		"worker":   svc(layout.worker),
 	}
 	cfg.Archival = config.Archival{
 		History:    config.HistoryArchival{State: "disabled"},
