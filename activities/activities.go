@@ -4,13 +4,14 @@ package activities
 
 import (
 	"context"
-	"github.com/curiodata/curio/internal/events"
 	"log/slog"
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/pipeline"
 	"github.com/curiodata/curio/scrapers"
 )
 
@@ -32,6 +33,8 @@ type Activities struct {
 	KafkaBrokers []string
 	// EventPolicy bounds consumed events' times; nil means events.DefaultTimePolicy.
 	EventPolicy *events.TimePolicy
+	// Assets is the asset graph of the deployment's definitions (built-in and user jobs).
+	Assets *pipeline.Definitions
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
 

@@ -18,6 +18,8 @@ import (
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/testdb"
+	"github.com/curiodata/curio/pipeline"
+	"github.com/curiodata/curio/workflows"
 )
 
 type recorder struct{ versions []string }
@@ -48,7 +50,7 @@ func setup(t *testing.T) (*activities.Activities, *testsuite.TestActivityEnviron
 	}
 	rec := &recorder{}
 	a := &activities.Activities{PG: pg, MySQL: my, Notifier: rec, Identity: "test-worker", BatchSize: 500,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Assets: builtinDefs(t)}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
@@ -179,4 +181,14 @@ func TestImportDatasetKeepsBadRows(t *testing.T) {
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
 		t.Fatalf("bad format: want non-retryable error, got %v", err)
 	}
+}
+
+// builtinDefs are the built-in job and asset definitions.
+func builtinDefs(t *testing.T) *pipeline.Definitions {
+	t.Helper()
+	defs, err := workflows.Definitions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
 }

@@ -2,39 +2,67 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/pipeline"
 )
 
-// MaterializeInput records one asset partition's outcome for the calling workflow run.
-type MaterializeInput struct {
-	Asset       string               `json:"asset"`
-	Partition   string               `json:"partition,omitempty"`
-	Failed      bool                 `json:"failed,omitempty"`
-	Rows        int64                `json:"rows"`
-	DataVersion string               `json:"data_version,omitempty"`
-	StartedAt   time.Time            `json:"started_at"`
-	Checks      []assets.CheckResult `json:"checks,omitempty"`
-	Error       string               `json:"error,omitempty"`
-}
+// MaterializeInput records one asset partition's outcome for the calling workflow run: the
+// platform's record activity input, shared with user jobs (pipeline.Materialize).
+type MaterializeInput = pipeline.Materialization
 
-// RecordMaterialization writes the lineage record of an asset partition.
+// RecordMaterialization writes the lineage record of an asset partition. Before recording
+// a success it evaluates the asset's declared checks (pipeline.Check with Run) and adds
+// their results; when a blocking one fails, the partition is recorded as failed and the
+// activity fails for good with pipeline.ErrTypeCheckFailed, so the run stops before any
+// downstream asset. Checks that a job evaluates in its own activities arrive in in.Checks.
 func (a *Activities) RecordMaterialization(ctx context.Context, in MaterializeInput) error {
-	if _, ok := assets.Lookup(in.Asset); !ok {
+	asset, ok := a.Assets.Asset(in.Asset)
+	if !ok {
 		return nonRetryable(ErrTypeBadInput, fmt.Errorf("unknown asset %q", in.Asset))
+	}
+	var blocked []string
+	if !in.Failed {
+		res := pipeline.Resources{Logger: a.log(ctx)}
+		if a.PG != nil {
+			res.Warehouse = a.PG.Pool()
+		}
+		declared, err := a.Assets.RunChecks(ctx, res, pipeline.ChecksInput{Asset: in.Asset, Partition: in.Partition})
+		if err != nil {
+			return err
+		}
+		for _, c := range declared {
+			if c.Blocking && !c.Passed {
+				blocked = append(blocked, c.Name+" ("+c.Detail+")")
+			}
+		}
+		in.Checks = append(in.Checks, declared...)
+		if len(blocked) > 0 {
+			in.Failed = true
+			in.Error = fmt.Sprintf("asset %s: blocking check failed: %s; not materialized downstream: %s",
+				in.Asset, strings.Join(blocked, "; "), strings.Join(a.Assets.Downstream(asset.Name), ", "))
+		}
 	}
 	info := activity.GetInfo(ctx)
 	status := assets.StatusMaterialized
 	if in.Failed {
 		status = assets.StatusFailed
 	}
-	return a.PG.RecordMaterialization(ctx, assets.Materialization{Asset: in.Asset, Partition: in.Partition, Status: status,
+	if err := a.PG.RecordMaterialization(ctx, assets.Materialization{Asset: in.Asset, Partition: in.Partition, Status: status,
 		WorkflowID: info.WorkflowExecution.ID, RunID: info.WorkflowExecution.RunID, Rows: in.Rows, DataVersion: in.DataVersion,
-		StartedAt: in.StartedAt, Checks: in.Checks, Error: in.Error})
+		StartedAt: in.StartedAt, Checks: in.Checks, Error: in.Error}); err != nil {
+		return err
+	}
+	if len(blocked) > 0 {
+		return nonRetryable(pipeline.ErrTypeCheckFailed, errors.New(in.Error))
+	}
+	return nil
 }
 
 // CheckInput names what a catalog check looks at.
@@ -93,7 +121,7 @@ type BackfillPlanInput struct {
 // PlanBackfill lists the asset's partitions in [From, To) whose status is in Only. A range
 // of more than MaxPartitions partitions fails for good.
 func (a *Activities) PlanBackfill(ctx context.Context, in BackfillPlanInput) ([]string, error) {
-	asset, ok := assets.Lookup(in.Asset)
+	asset, ok := a.Assets.Asset(in.Asset)
 	if !ok {
 		return nil, nonRetryable(ErrTypeBadInput, fmt.Errorf("unknown asset %q", in.Asset))
 	}
@@ -108,14 +136,18 @@ func (a *Activities) PlanBackfill(ctx context.Context, in BackfillPlanInput) ([]
 	if err != nil {
 		return nil, err
 	}
-	expected := []string{""}
-	if asset.Partitioning == assets.Hourly {
-		expected = assets.Hours(in.From, in.To)
-		for p := range latest { // only the requested range
-			if t, err := assets.ParsePartition(p); err != nil || t.Before(in.From.UTC().Truncate(time.Hour)) || !t.Before(in.To) {
-				delete(latest, p)
+	upDone, err := assets.UpstreamsDone(ctx, a.PG, a.Assets, asset, done)
+	if err != nil {
+		return nil, err
+	}
+	p := asset.Partitioning
+	expected := p.KeysBetween(in.From, in.To)
+	if p.TimeBased() {
+		for key := range latest { // only the requested range
+			if t, err := p.ParseTime(key); err != nil || t.Before(p.Start(in.From)) || !t.Before(in.To) {
+				delete(latest, key)
 			}
 		}
 	}
-	return assets.Select(assets.Statuses(asset, expected, latest, done, time.Now()), in.Only), nil
+	return assets.Select(assets.Statuses(asset, expected, latest, upDone, time.Now()), in.Only), nil
 }

@@ -10,9 +10,12 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/pipeline"
+	"github.com/curiodata/curio/workflows"
 )
 
 func TestMaterializationsAndBackfillPlan(t *testing.T) {
@@ -53,14 +56,14 @@ func TestMaterializationsAndBackfillPlan(t *testing.T) {
 	if got := plan(); len(got) != 3 {
 		t.Errorf("all = %v", got)
 	}
-	ps, err := assets.PartitionsOf(ctx, a.PG, mustAsset(t, assets.RawEvents), h(12))
+	ps, err := assets.PartitionsOf(ctx, a.PG, a.Assets, mustAsset(t, a.Assets, assets.RawEvents), h(12))
 	if err != nil || len(ps) != 3 || ps[0].Status != assets.StatusMaterialized || ps[0].Partition != "2026-11-23T09" {
 		t.Errorf("partitions %+v, %v", ps, err)
 	}
 }
 
-func mustAsset(t *testing.T, name string) assets.Asset {
-	a, ok := assets.Lookup(name)
+func mustAsset(t *testing.T, defs *pipeline.Definitions, name string) assets.Asset {
+	a, ok := defs.Asset(name)
 	if !ok {
 		t.Fatalf("no asset %s", name)
 	}
@@ -70,12 +73,52 @@ func mustAsset(t *testing.T, name string) assets.Asset {
 func TestPlanBackfillRefusesAnOversizedRangeForGood(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
-	a := &activities.Activities{} // no database: the range is refused before any query
+	a := &activities.Activities{Assets: builtinDefs(t)} // no database: the range is refused before any query
 	env.RegisterActivity(a)
 	from := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
 	_, err := env.ExecuteActivity(a.PlanBackfill, activities.BackfillPlanInput{Asset: assets.RawEvents, From: from, To: from.Add(101 * time.Hour), MaxPartitions: 100})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !strings.Contains(appErr.Error(), "101 partitions") {
 		t.Fatalf("want a non-retryable error naming the partition count, got %v", err)
+	}
+}
+
+// TestRecordMaterializationRunsDeclaredChecks: the record activity evaluates an asset's
+// declared checks for every job; a failing blocking check records the partition as failed
+// and fails the activity for good, so the run stops before anything downstream.
+func TestRecordMaterializationRunsDeclaredChecks(t *testing.T) {
+	a, env, _ := setup(t)
+	passed := true
+	user := pipeline.Job{Name: "Daily", Input: func() any { return &struct{}{} }, Workflow: func(workflow.Context) error { return nil },
+		Assets: []pipeline.Asset{{Name: "user.daily", Upstreams: []pipeline.Upstream{pipeline.On(assets.RawEvents)},
+			Checks: []pipeline.Check{{Name: "rows_exist", Blocking: true, Run: func(_ context.Context, r pipeline.Resources, partition string) (pipeline.CheckResult, error) {
+				if r.Warehouse == nil {
+					return pipeline.CheckResult{}, errors.New("no warehouse handed to the check")
+				}
+				return pipeline.CheckResult{Passed: passed, Detail: "partition " + partition}, nil
+			}}, {Name: "advisory", Run: func(context.Context, pipeline.Resources, string) (pipeline.CheckResult, error) {
+				return pipeline.CheckResult{Passed: false, Detail: "warning only"}, nil
+			}}}}}}
+	defs, err := workflows.Definitions(user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Assets = defs
+	if _, err := env.ExecuteActivity(a.RecordMaterialization, activities.MaterializeInput{Asset: "user.daily", Rows: 3, StartedAt: time.Now()}); err != nil {
+		t.Fatalf("passing blocking check, failing warning: %v", err)
+	}
+	passed = false
+	_, err = env.ExecuteActivity(a.RecordMaterialization, activities.MaterializeInput{Asset: "user.daily", Rows: 3, StartedAt: time.Now()})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != pipeline.ErrTypeCheckFailed || !strings.Contains(err.Error(), "rows_exist") {
+		t.Fatalf("failing blocking check: %v", err)
+	}
+	latest, err := a.PG.LatestMaterializations(context.Background(), "user.daily")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := latest[""]
+	if m.Status != assets.StatusFailed || len(m.Checks) != 2 || m.Checks[0].Name != "rows_exist" || m.Checks[1].Blocking {
+		t.Errorf("recorded %+v", m)
 	}
 }

@@ -81,7 +81,7 @@ func (a *Activities) ImportDemoCatalog(ctx context.Context, in ImportDemoInput) 
 	if err := a.PG.FinishImport(ctx, res.ImportID, postgres.WriteStats{OK: res.OK, Failed: res.Failed}); err != nil {
 		return res, err
 	}
-	a.Logger.Info("demo catalog imported", "ok", res.OK, "failed", res.Failed)
+	a.log(ctx).Info("demo catalog imported", "ok", res.OK, "failed", res.Failed)
 	return res, nil
 }
 
@@ -218,10 +218,10 @@ func (a *Activities) PublishCatalog(ctx context.Context, in PublishInput) (Publi
 	}
 	if a.Notifier != nil {
 		if err := a.Notifier.PublishVersion(ctx, v.Version); err != nil {
-			a.Logger.Warn("could not announce catalog version; APIs will pick it up on their next poll", "version", v.Version, "err", err)
+			a.log(ctx).Warn("could not announce catalog version; APIs will pick it up on their next poll", "version", v.Version, "err", err)
 		}
 	}
-	a.Logger.Info("catalog published", "version", v.Version, "docs", v.Docs, "shards", v.Shards)
+	a.log(ctx).Info("catalog published", "version", v.Version, "docs", v.Docs, "shards", v.Shards)
 	return PublishResult{Version: v.Version, Docs: v.Docs, Shards: v.Shards}, nil
 }
 

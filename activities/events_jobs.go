@@ -2,7 +2,6 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/curiodata/curio/internal/adtarget"
 	"github.com/curiodata/curio/internal/pagerank"
+	"github.com/curiodata/curio/internal/published"
 )
 
 // HoursParams list the hour partitions a per-hour job covers; shard i is Hours[i].
@@ -101,11 +101,7 @@ func (a *Activities) replaceHour(ctx context.Context, in BatchShardInput, clear,
 }
 
 // RankedItem is one published PageRank entry.
-type RankedItem struct {
-	ID    string  `json:"id"`
-	Score float64 `json:"score"`
-	Rank  int     `json:"rank"`
-}
+type RankedItem = published.RankedItem
 
 // PageRankResult reports the reduce step.
 type PageRankResult struct {
@@ -135,11 +131,10 @@ func (a *Activities) ComputePageRank(ctx context.Context, in ModelPublishInput) 
 	ids := make([]string, len(res.Ranks))
 	scores := make([]float64, len(res.Ranks))
 	ranks := make([]int32, len(res.Ranks))
-	batch := make([]mysqlRow, 0, len(res.Ranks))
+	batch := make([]published.Row[RankedItem], 0, len(res.Ranks))
 	for i, r := range res.Ranks {
 		ids[i], scores[i], ranks[i] = r.ID, r.Score, int32(i+1)
-		b, _ := json.Marshal(RankedItem{ID: r.ID, Score: r.Score, Rank: i + 1})
-		batch = append(batch, mysqlRow{key: r.ID, rank: i + 1, payload: b})
+		batch = append(batch, published.Row[RankedItem]{Key: r.ID, Rank: i + 1, Value: RankedItem{ID: r.ID, Score: r.Score, Rank: i + 1}})
 	}
 	err = pgx.BeginFunc(ctx, a.PG.Pool(), func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM page_ranks WHERE version = $1`, in.Version); err != nil {
@@ -152,7 +147,7 @@ func (a *Activities) ComputePageRank(ctx context.Context, in ModelPublishInput) 
 	if err != nil {
 		return PageRankResult{}, fmt.Errorf("store page ranks: %w", err)
 	}
-	pub, err := a.switchModel(ctx, ModelPageRank, in.Version, &batch)
+	pub, err := switchModel(ctx, a, published.PageRank, in.Version, batch)
 	return PageRankResult{ModelPublishResult: pub, Iterations: res.Iterations, Converged: res.Converged, Edges: len(edges)}, err
 }
 
@@ -275,16 +270,11 @@ func (a *Activities) popularity(ctx context.Context, searches []adtarget.Search,
 }
 
 // AdTarget is one published ad target of a user.
-type AdTarget struct {
-	Category   string    `json:"category"`
-	Searches   int       `json:"searches"`
-	LastSearch time.Time `json:"last_search"`
-	Products   []string  `json:"products"`
-}
+type AdTarget = published.AdTarget
 
 // PublishAds copies an ad-targeting version to MySQL, one row per user.
 func (a *Activities) PublishAds(ctx context.Context, in ModelPublishInput) (ModelPublishResult, error) {
-	return publishGrouped(ctx, a, ModelAds, in.Version,
+	return publishGrouped(ctx, a, published.Ads, in.Version,
 		`SELECT user_id, category, searches, last_search, products FROM ad_targets WHERE version = $1 ORDER BY user_id, last_search DESC, category`,
 		func(r pgx.Rows) (string, AdTarget, error) {
 			var user string

@@ -40,7 +40,7 @@ func (a *Activities) RunConsumer(ctx context.Context, in ConsumeInput) (ConsumeR
 	if in.For <= 0 {
 		in.For = time.Hour
 	}
-	opts := ingest.Options{Brokers: a.KafkaBrokers, Logger: a.Logger, TimePolicy: a.EventPolicy}
+	opts := ingest.Options{Brokers: a.KafkaBrokers, Logger: a.log(ctx), TimePolicy: a.EventPolicy}
 	var run func(context.Context) error
 	var progress func() ingest.Progress
 	switch in.Role {

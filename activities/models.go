@@ -2,68 +2,53 @@ package activities
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/curiodata/curio/internal/storage/mysql"
+	"github.com/curiodata/curio/internal/published"
 )
 
-type mysqlRow struct {
-	key     string
-	rank    int
-	payload []byte
-}
-
-func (a *Activities) flushModelRows(ctx context.Context, model, version string, batch *[]mysqlRow) error {
-	rows := make([]mysql.ModelRow, len(*batch))
-	for i, r := range *batch {
-		rows[i] = mysql.ModelRow{Key: r.key, Rank: r.rank, Payload: r.payload}
-	}
-	*batch = (*batch)[:0]
-	return a.MySQL.PutModelRows(ctx, model, version, rows)
-}
-
-// switchModel flushes the last rows, switches MySQL to the version and records it.
-func (a *Activities) switchModel(ctx context.Context, model, version string, batch *[]mysqlRow) (ModelPublishResult, error) {
-	if err := a.flushModelRows(ctx, model, version, batch); err != nil {
+// switchModel writes the last rows of a model version, switches MySQL to the version and
+// records it.
+func switchModel[V any](ctx context.Context, a *Activities, m published.Model[V], version string, last []published.Row[V]) (ModelPublishResult, error) {
+	if err := m.Put(ctx, a.MySQL, version, last); err != nil {
 		return ModelPublishResult{}, err
 	}
-	n, err := a.MySQL.SwitchModel(ctx, model, version)
+	n, err := m.Switch(ctx, a.MySQL, version)
 	if err != nil {
 		return ModelPublishResult{}, err
 	}
+	model := m.Name()
 	if err := a.publishModel(ctx, model, version, n); err != nil {
 		return ModelPublishResult{}, err
 	}
-	a.Logger.Info("model published", "model", model, "version", version, "rows", n)
+	a.log(ctx).Info("model published", "model", model, "version", version, "rows", n)
 	return ModelPublishResult{Model: model, Version: version, Rows: n}, nil
 }
 
 // publishGrouped publishes a model whose rows come from query ordered by key: consecutive
 // rows with the same key become one MySQL row holding the JSON list of their values.
-func publishGrouped[V any](ctx context.Context, a *Activities, model, version, query string, scan func(pgx.Rows) (string, V, error), args ...any) (ModelPublishResult, error) {
+func publishGrouped[V any](ctx context.Context, a *Activities, m published.Model[[]V], version, query string, scan func(pgx.Rows) (string, V, error), args ...any) (ModelPublishResult, error) {
+	model := m.Name()
 	rows, err := a.PG.Pool().Query(ctx, query, args...)
 	if err != nil {
 		return ModelPublishResult{}, fmt.Errorf("read %s %s: %w", model, version, err)
 	}
 	defer rows.Close()
-	var batch []mysqlRow
+	var batch []published.Row[[]V]
 	var cur string
 	var vals []V
 	emit := func() error {
 		if cur == "" {
 			return nil
 		}
-		b, err := json.Marshal(vals)
-		if err != nil {
-			return fmt.Errorf("encode %s row: %w", model, err)
-		}
-		batch = append(batch, mysqlRow{key: cur, payload: b})
+		batch = append(batch, published.Row[[]V]{Key: cur, Value: vals})
 		vals = nil
 		if len(batch) >= 1000 {
-			return a.flushModelRows(ctx, model, version, &batch)
+			err := m.Put(ctx, a.MySQL, version, batch)
+			batch = batch[:0]
+			return err
 		}
 		return nil
 	}
@@ -86,5 +71,5 @@ func publishGrouped[V any](ctx context.Context, a *Activities, model, version, q
 	if err := emit(); err != nil {
 		return ModelPublishResult{}, err
 	}
-	return a.switchModel(ctx, model, version, &batch)
+	return switchModel(ctx, a, m, version, batch)
 }

@@ -124,7 +124,7 @@ func (a *Activities) page(ctx context.Context, in ScrapeInput, u string, out *Sc
 			rp.FetchError = p.Err.Error()
 		}
 		out.FetchFailed++
-		a.Logger.Warn("fetch failed", "url", u, "status", p.Status, "attempts", p.Attempts, "err", rp.FetchError)
+		a.log(ctx).Warn("fetch failed", "url", u, "status", p.Status, "attempts", p.Attempts, "err", rp.FetchError)
 		return nil, false, a.PG.PutPage(ctx, rp, false)
 	}
 	rp.Body = p.Body
@@ -148,7 +148,7 @@ func (a *Activities) scrapeOne(ctx context.Context, in ScrapeInput, u string) (S
 	}
 	if perr != nil {
 		out.ParseFailed++
-		a.Logger.Warn("page did not parse", "url", u, "err", perr)
+		a.log(ctx).Warn("page did not parse", "url", u, "err", perr)
 		return out, a.PG.MarkParsed(ctx, u, 0, perr.Error())
 	}
 	if _, err := a.PG.WriteRecords(ctx, "scrape/"+in.RunKey, recs); err != nil {

@@ -11,15 +11,17 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/published"
 	"github.com/curiodata/curio/internal/similar"
 	"github.com/curiodata/curio/internal/storage/postgres"
 )
 
-// Model names of published batch outputs.
+// Model names of published batch outputs; the models themselves are defined once, in
+// package published.
 const (
-	ModelSimilar  = "similar"
-	ModelPageRank = "pagerank"
-	ModelAds      = "ads"
+	ModelSimilar  = published.SimilarName
+	ModelPageRank = published.PageRankName
+	ModelAds      = published.AdsName
 )
 
 // SimilarityParams are BuildSimilarity's plan.
@@ -112,10 +114,7 @@ func (a *Activities) writeNeighbors(ctx context.Context, version string, m *simi
 }
 
 // Neighbor is one published similar item.
-type Neighbor struct {
-	ID    string  `json:"id"`
-	Score float64 `json:"score"`
-}
+type Neighbor = published.Neighbor
 
 // PublishInput names a model version to publish.
 type ModelPublishInput struct {
@@ -131,7 +130,7 @@ type ModelPublishResult struct {
 
 // PublishSimilarity copies a similarity version to MySQL and switches the API to it.
 func (a *Activities) PublishSimilarity(ctx context.Context, in ModelPublishInput) (ModelPublishResult, error) {
-	return publishGrouped(ctx, a, ModelSimilar, in.Version,
+	return publishGrouped(ctx, a, published.Similar, in.Version,
 		`SELECT item_id, neighbor_id, score FROM similar_items WHERE version = $1 ORDER BY item_id, rank`,
 		func(r pgx.Rows) (string, Neighbor, error) {
 			var item string

@@ -15,15 +15,17 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/published"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/topics"
 )
 
-// Published topic models (read by the API's /api/topics endpoints).
+// Published topic models (read by the API's /api/topics endpoints); the models
+// themselves are defined once, in package published.
 const (
-	ModelTopics     = "topics"
-	ModelItemTopics = "item_topics"
-	ModelTopicItems = "topic_items"
+	ModelTopics     = published.TopicsName
+	ModelItemTopics = published.ItemTopicsName
+	ModelTopicItems = published.TopicItemsName
 )
 
 // heldoutShard is the topic_shards row holding the held-out documents.
@@ -490,15 +492,6 @@ func strongest(theta []float64, n int, floor float64) []int {
 // PublishTopics copies a fitted model to MySQL (topics, each item's mix, each topic's
 // items) and switches the API to it.
 func (a *Activities) PublishTopics(ctx context.Context, in ModelPublishInput) (ModelPublishResult, error) {
-	type word struct {
-		Word   string  `json:"word"`
-		Weight float64 `json:"weight"`
-	}
-	type topic struct {
-		ID    int    `json:"id"`
-		Words []word `json:"words"`
-		Items int    `json:"items"`
-	}
 	// Each item's strongest topic once, then counted per topic (not recomputed per topic).
 	rows, err := a.PG.Pool().Query(ctx, `WITH strongest AS (
 			SELECT DISTINCT ON (item_id) topic FROM item_topics WHERE run_id = $1 ORDER BY item_id, weight DESC),
@@ -508,9 +501,9 @@ func (a *Activities) PublishTopics(ctx context.Context, in ModelPublishInput) (M
 	if err != nil {
 		return ModelPublishResult{}, fmt.Errorf("read topics %s: %w", in.Version, err)
 	}
-	var batch []mysqlRow
+	var batch []published.Row[published.Topic]
 	for rows.Next() {
-		var t topic
+		var t published.Topic
 		var raw []byte
 		if err := rows.Scan(&t.ID, &raw, &t.Items); err != nil {
 			rows.Close()
@@ -520,8 +513,7 @@ func (a *Activities) PublishTopics(ctx context.Context, in ModelPublishInput) (M
 			rows.Close()
 			return ModelPublishResult{}, fmt.Errorf("read topics %s: %w", in.Version, err)
 		}
-		b, _ := json.Marshal(t)
-		batch = append(batch, mysqlRow{key: fmt.Sprint(t.ID), rank: t.ID, payload: b})
+		batch = append(batch, published.Row[published.Topic]{Key: published.TopicKey(t.ID), Rank: t.ID, Value: t})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -530,35 +522,27 @@ func (a *Activities) PublishTopics(ctx context.Context, in ModelPublishInput) (M
 	if len(batch) == 0 {
 		return ModelPublishResult{}, nonRetryable(ErrTypeBadInput, errors.New("topic run "+in.Version+" has no fitted topics"))
 	}
-	type member struct {
-		ID     string  `json:"id"`
-		Weight float64 `json:"weight"`
-	}
-	type mix struct {
-		Topic  int     `json:"topic"`
-		Weight float64 `json:"weight"`
-	}
 	// Each topic's items, strongest first, at most 500 per topic.
-	if _, err := publishGrouped(ctx, a, ModelTopicItems, in.Version,
-		`SELECT topic::text, item_id, weight FROM (SELECT topic, item_id, weight, row_number() OVER (PARTITION BY topic ORDER BY weight DESC, item_id) AS r
+	if _, err := publishGrouped(ctx, a, published.TopicItems, in.Version,
+		`SELECT topic, item_id, weight FROM (SELECT topic, item_id, weight, row_number() OVER (PARTITION BY topic ORDER BY weight DESC, item_id) AS r
 		 FROM item_topics WHERE run_id = $1) s WHERE r <= 500 ORDER BY topic, r`,
-		func(r pgx.Rows) (string, member, error) {
-			var key string
-			var m member
-			err := r.Scan(&key, &m.ID, &m.Weight)
-			return key, m, err
+		func(r pgx.Rows) (string, published.TopicMember, error) {
+			var topic int
+			var m published.TopicMember
+			err := r.Scan(&topic, &m.ID, &m.Weight)
+			return published.TopicKey(topic), m, err
 		}, in.Version); err != nil {
 		return ModelPublishResult{}, err
 	}
-	if _, err := publishGrouped(ctx, a, ModelItemTopics, in.Version,
+	if _, err := publishGrouped(ctx, a, published.ItemTopics, in.Version,
 		`SELECT item_id, topic, weight FROM item_topics WHERE run_id = $1 ORDER BY item_id, weight DESC`,
-		func(r pgx.Rows) (string, mix, error) {
+		func(r pgx.Rows) (string, published.TopicShare, error) {
 			var key string
-			var m mix
+			var m published.TopicShare
 			err := r.Scan(&key, &m.Topic, &m.Weight)
 			return key, m, err
 		}, in.Version); err != nil {
 		return ModelPublishResult{}, err
 	}
-	return a.switchModel(ctx, ModelTopics, in.Version, &batch)
+	return switchModel(ctx, a, published.Topics, in.Version, batch)
 }

@@ -89,7 +89,7 @@ func (h *handlers) startRun(c *gin.Context) {
 		h.fail(c, badRequest{"invalid JSON body: " + err.Error()})
 		return
 	}
-	in, err := workflows.DecodeInput(req.Workflow, req.Input)
+	in, err := h.d.Definitions.DecodeInput(req.Workflow, req.Input)
 	if err != nil {
 		h.fail(c, badRequest{err.Error()})
 		return
@@ -103,13 +103,13 @@ func (h *handlers) startBackfill(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	in, err := workflows.DecodeInput(workflows.BackfillName, body)
+	in, err := h.d.Definitions.DecodeInput(workflows.BackfillName, body)
 	if err != nil {
 		h.fail(c, badRequest{err.Error()})
 		return
 	}
 	bf := in.(*workflows.BackfillInput)
-	a, ok := assets.Lookup(bf.Asset)
+	a, ok := h.d.Definitions.Asset(bf.Asset)
 	if !ok {
 		h.fail(c, badRequest{"unknown asset " + strconv.Quote(bf.Asset)})
 		return
@@ -155,7 +155,7 @@ func (h *handlers) start(c *gin.Context, workflow, id string, in any) {
 }
 
 func (h *handlers) applySchedules(c *gin.Context) {
-	cfg, err := schedules.Default()
+	cfg, err := schedules.FromDefinitions(h.d.Definitions)
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
 	"maps"
@@ -30,6 +31,8 @@ import (
 	"github.com/curiodata/curio/internal/search"
 	"github.com/curiodata/curio/internal/serving"
 	"github.com/curiodata/curio/internal/storage/mysql"
+	"github.com/curiodata/curio/pipeline"
+	"github.com/curiodata/curio/workflows"
 )
 
 // ItemReader reads published item details (MySQL in production).
@@ -47,8 +50,11 @@ type Deps struct {
 	Models ModelReader
 	// Assets serves the asset graph and partition statuses; nil leaves them out.
 	Assets assets.Store
-	Ready  func(ctx context.Context) error // checks the databases; nil means always ready
-	Static fs.FS                           // the web app; nil serves none
+	// Definitions are the deployment's jobs and assets (the asset API, admin runs and
+	// backfills read them); nil means the built-in ones.
+	Definitions *pipeline.Definitions
+	Ready       func(ctx context.Context) error // checks the databases; nil means always ready
+	Static      fs.FS                           // the web app; nil serves none
 	// ShardStats feeds batch shard durations to /metrics; nil leaves them out.
 	ShardStats ShardStatsReader
 	// Admin enables the token-guarded state-changing endpoints; nil disables them.
@@ -75,6 +81,13 @@ func New(d Deps) http.Handler {
 		d.Logger = slog.Default()
 	}
 	d.Limits = d.Limits.withDefaults()
+	if d.Definitions == nil {
+		defs, err := workflows.Definitions()
+		if err != nil { // the built-in definitions are checked by their tests
+			panic(fmt.Sprintf("built-in definitions: %v", err))
+		}
+		d.Definitions = defs
+	}
 	r := gin.New()
 	// A path served for other methods answers 405 with an Allow header (NoMethod), not 404.
 	r.HandleMethodNotAllowed = true
@@ -160,6 +173,9 @@ func (h *handlers) fail(c *gin.Context, err error) {
 		c.JSON(http.StatusConflict, gin.H{"error": cf.msg, "workflow_id": cf.workflowID, "run_id": cf.runID})
 	case errors.Is(err, serving.ErrNotReady):
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": err.Error()})
+	case errors.Is(err, domain.ErrNotFound):
+		// Stores and handlers wrap it with what was asked for, e.g. `movie "tt1" not found`.
+		c.JSON(http.StatusNotFound, gin.H{"error": err.Error()})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		c.Header("Retry-After", retryAfter)
 		c.JSON(http.StatusServiceUnavailable, gin.H{"error": "request timed out"})

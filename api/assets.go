@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/internal/domain"
 )
 
 func (h *handlers) registerAssets(r *gin.Engine) {
@@ -16,7 +18,7 @@ func (h *handlers) registerAssets(r *gin.Engine) {
 }
 
 func (h *handlers) assetGraph(c *gin.Context) {
-	nodes, err := assets.Graph(c.Request.Context(), h.d.Assets, time.Now())
+	nodes, err := assets.Graph(c.Request.Context(), h.d.Assets, h.d.Definitions, time.Now())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -30,12 +32,12 @@ func (h *handlers) assetDetail(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	a, ok := assets.Lookup(name)
+	a, ok := h.d.Definitions.Asset(name)
 	if !ok {
-		c.JSON(http.StatusNotFound, gin.H{"error": "no asset named " + strconv.Quote(name)})
+		h.fail(c, fmt.Errorf("asset %s %w", strconv.Quote(name), domain.ErrNotFound))
 		return
 	}
-	ps, err := assets.PartitionsOf(c.Request.Context(), h.d.Assets, a, time.Now())
+	ps, err := assets.PartitionsOf(c.Request.Context(), h.d.Assets, h.d.Definitions, a, time.Now())
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -49,5 +51,5 @@ func (h *handlers) assetDetail(c *gin.Context) {
 			last = p.Last
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"asset": a, "downstream": assets.Downstream(a.Name), "last_run": last, "partitions": ps})
+	c.JSON(http.StatusOK, gin.H{"asset": a, "downstream": h.d.Definitions.Downstream(a.Name), "last_run": last, "partitions": ps})
 }

@@ -2,16 +2,19 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/published"
 	"github.com/curiodata/curio/internal/storage/mysql"
 )
 
-// ModelReader reads published batch model outputs (MySQL in production).
+// ModelReader reads published batch model outputs (MySQL in production). Handlers read
+// them through the typed models of package published; ModelRow fails with an error
+// matching domain.ErrNotFound when the row is absent.
 type ModelReader interface {
 	ModelRow(ctx context.Context, model, key string) ([]byte, error)
 	TopModelRows(ctx context.Context, model string, limit int) ([]mysql.ModelRow, error)
@@ -45,20 +48,12 @@ func (h *handlers) similar(typ string) gin.HandlerFunc {
 		if _, ok := h.requireItem(c, id, typ); !ok {
 			return
 		}
-		raw, err := h.d.Models.ModelRow(c.Request.Context(), "similar", id)
-		if errors.Is(err, mysql.ErrNotFound) {
+		nbrs, err := published.Similar.Get(c.Request.Context(), h.d.Models, id)
+		if errors.Is(err, domain.ErrNotFound) {
 			c.JSON(http.StatusOK, gin.H{"id": id, "similar": []SimilarItem{}, "note": "no similarity computed for this item yet: run BuildSimilarity"})
 			return
 		}
 		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		var nbrs []struct {
-			ID    string  `json:"id"`
-			Score float64 `json:"score"`
-		}
-		if err := json.Unmarshal(raw, &nbrs); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -87,7 +82,7 @@ func (h *handlers) topPages(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	rows, err := h.d.Models.TopModelRows(c.Request.Context(), "pagerank", limit)
+	rows, err := published.PageRank.Top(c.Request.Context(), h.d.Models, limit)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -110,12 +105,8 @@ func (h *handlers) topPages(c *gin.Context) {
 	}
 	out := make([]page, 0, len(rows))
 	for _, r := range rows {
-		var v struct {
-			Score float64 `json:"score"`
-		}
-		_ = json.Unmarshal(r.Payload, &v)
 		it := details[r.Key]
-		out = append(out, page{Rank: r.Rank, ID: r.Key, Type: it.Type, Title: it.Title, Score: v.Score})
+		out = append(out, page{Rank: r.Rank, ID: r.Key, Type: it.Type, Title: it.Title, Score: r.Value.Score})
 	}
 	c.JSON(http.StatusOK, gin.H{"pages": out})
 }
@@ -126,14 +117,14 @@ func (h *handlers) ads(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	raw, err := h.d.Models.ModelRow(c.Request.Context(), "ads", user)
-	if errors.Is(err, mysql.ErrNotFound) {
-		c.JSON(http.StatusOK, gin.H{"user": user, "targets": []any{}})
+	targets, err := published.Ads.Get(c.Request.Context(), h.d.Models, user)
+	if errors.Is(err, domain.ErrNotFound) {
+		c.JSON(http.StatusOK, gin.H{"user": user, "targets": []published.AdTarget{}})
 		return
 	}
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"user": user, "targets": json.RawMessage(raw)})
+	c.JSON(http.StatusOK, gin.H{"user": user, "targets": targets})
 }

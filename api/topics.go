@@ -1,37 +1,27 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/published"
 	"github.com/curiodata/curio/internal/storage/mysql"
 )
 
-// Published topic models (BuildTopics): "topics" rows are keyed by topic id (rank = id),
-// "item_topics" by item id, "topic_items" by topic id.
-const (
-	ModelTopics     = "topics"
-	ModelItemTopics = "item_topics"
-	ModelTopicItems = "topic_items"
-	maxTopics       = 1000
-)
+// maxTopics bounds topic ids. The topic models themselves (BuildTopics) are defined in
+// package published: Topics, ItemTopics and TopicItems.
+const maxTopics = 1000
 
 // TopicWord is one word of a topic with its probability in the topic.
-type TopicWord struct {
-	Word   string  `json:"word"`
-	Weight float64 `json:"weight"`
-}
+type TopicWord = published.TopicWord
 
-// Topic is one entry of GET /api/topics.
-type Topic struct {
-	ID    int         `json:"id"`
-	Words []TopicWord `json:"words"`
-	Items int         `json:"items"` // items whose strongest topic this is
-}
+// Topic is one entry of GET /api/topics: a published topic as it is stored.
+type Topic = published.Topic
 
 // ItemTopic is one topic of an item's mix.
 type ItemTopic struct {
@@ -61,19 +51,15 @@ const noTopicsNote = "no topic model published yet: run BuildTopics"
 
 // loadTopics reads every published topic, by id.
 func (h *handlers) loadTopics(c *gin.Context) (map[int]Topic, []Topic, error) {
-	rows, err := h.d.Models.TopModelRows(c.Request.Context(), ModelTopics, maxTopics)
+	rows, err := published.Topics.Top(c.Request.Context(), h.d.Models, maxTopics)
 	if err != nil {
 		return nil, nil, err
 	}
 	byID := map[int]Topic{}
 	list := make([]Topic, 0, len(rows))
 	for _, r := range rows {
-		var t Topic
-		if err := json.Unmarshal(r.Payload, &t); err != nil {
-			return nil, nil, err
-		}
-		byID[t.ID] = t
-		list = append(list, t)
+		byID[r.Value.ID] = r.Value
+		list = append(list, r.Value)
 	}
 	return byID, list, nil
 }
@@ -119,24 +105,13 @@ func (h *handlers) topicItems(c *gin.Context) {
 	}
 	topic, ok := byID[id]
 	if !ok {
-		c.JSON(http.StatusNotFound, gin.H{"error": "no topic " + strconv.Itoa(id) + " in the published model"})
+		h.fail(c, fmt.Errorf("topic %d %w in the published model", id, domain.ErrNotFound))
 		return
 	}
-	raw, err := h.d.Models.ModelRow(c.Request.Context(), ModelTopicItems, strconv.Itoa(id))
-	var members []struct {
-		ID     string  `json:"id"`
-		Weight float64 `json:"weight"`
-	}
-	switch {
-	case errors.Is(err, mysql.ErrNotFound):
-	case err != nil:
+	members, err := published.TopicItems.Get(c.Request.Context(), h.d.Models, published.TopicKey(id))
+	if err != nil && !errors.Is(err, domain.ErrNotFound) { // no row: the topic has no items
 		h.fail(c, err)
 		return
-	default:
-		if err := json.Unmarshal(raw, &members); err != nil {
-			h.fail(c, err)
-			return
-		}
 	}
 	total := len(members)
 	page := members[min(offset, total):min(offset+limit, total)]
@@ -168,17 +143,12 @@ func (h *handlers) itemTopics(typ string) gin.HandlerFunc {
 		if _, ok := h.requireItem(c, id, typ); !ok {
 			return
 		}
-		raw, err := h.d.Models.ModelRow(c.Request.Context(), ModelItemTopics, id)
-		if errors.Is(err, mysql.ErrNotFound) {
+		shares, err := published.ItemTopics.Get(c.Request.Context(), h.d.Models, id)
+		if errors.Is(err, domain.ErrNotFound) {
 			c.JSON(http.StatusOK, gin.H{"id": id, "topics": []ItemTopic{}, "note": noTopicsNote})
 			return
 		}
 		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		var mix []ItemTopic
-		if err := json.Unmarshal(raw, &mix); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -187,8 +157,11 @@ func (h *handlers) itemTopics(typ string) gin.HandlerFunc {
 			h.fail(c, err)
 			return
 		}
-		for i := range mix {
-			for _, w := range byID[mix[i].Topic].Words[:min(5, len(byID[mix[i].Topic].Words))] {
+		mix := make([]ItemTopic, len(shares))
+		for i, sh := range shares {
+			mix[i] = ItemTopic{Topic: sh.Topic, Weight: sh.Weight}
+			words := byID[sh.Topic].Words
+			for _, w := range words[:min(5, len(words))] {
 				mix[i].Words = append(mix[i].Words, w.Word)
 			}
 		}
@@ -196,8 +169,8 @@ func (h *handlers) itemTopics(typ string) gin.HandlerFunc {
 	}
 }
 
-// requireItem loads a published item of the given type ("" for any), answering 404 when
-// there is none. id comes from pathID.
+// requireItem loads a published item of the given type ("" for any), answering 404 (a
+// domain.ErrNotFound through fail) when there is none. id comes from pathID.
 func (h *handlers) requireItem(c *gin.Context, id, typ string) (mysql.Item, bool) {
 	items, err := h.d.Items.ItemsByID(c.Request.Context(), []string{id})
 	if err != nil {
@@ -210,7 +183,7 @@ func (h *handlers) requireItem(c *gin.Context, id, typ string) (mysql.Item, bool
 		if what == "" {
 			what = "item"
 		}
-		c.JSON(http.StatusNotFound, gin.H{"error": "no " + what + " with id " + strconv.Quote(id)})
+		h.fail(c, fmt.Errorf("%s %s %w", what, strconv.Quote(id), domain.ErrNotFound))
 		return mysql.Item{}, false
 	}
 	return it, true

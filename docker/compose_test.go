@@ -307,8 +307,8 @@ func TestHealthchecks(t *testing.T) {
 			t.Errorf("%s probes %s but serves on %s=%s (want %s)", s.Name, test[3], addrVar, addr, want)
 		}
 	}
-	if b, err := os.ReadFile("../cmd/curio/main.go"); err == nil && !strings.Contains(string(b), `"healthcheck"`) {
-		t.Errorf("compose probes run `curio healthcheck URL`, which cmd/curio does not implement")
+	if b, err := os.ReadFile("../cli/cli.go"); err == nil && !strings.Contains(string(b), `"healthcheck"`) {
+		t.Errorf("compose probes run `curio healthcheck URL`, which the curio command line (cli) does not implement")
 	}
 }
 
@@ -923,7 +923,7 @@ func TestDockerignoreKeepsSources(t *testing.T) {
 		if pat == "" || strings.HasPrefix(pat, "#") || strings.HasPrefix(pat, "!") {
 			continue
 		}
-		for _, keep := range []string{"go.mod", "go.sum", "cmd", "cmd/curio", "internal", "frontend", "api", "worker", "workflows", "activities", "scrapers"} {
+		for _, keep := range []string{"go.mod", "go.sum", "cmd", "cmd/curio", "cli", "pipeline", "internal", "frontend", "api", "worker", "workflows", "activities", "scrapers"} {
 			if ok, _ := filepath.Match(pat, keep); ok || pat == keep {
 				t.Errorf("Dockerfile.dockerignore pattern %q excludes %s", line, keep)
 			}

@@ -19,6 +19,13 @@ SC="$(go env GOPATH)/bin/staticcheck"
 [ -x "$SC" ] || go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 "$SC" ./...
 
+echo "== workflowcheck (non-deterministic calls in workflow code)"
+WC_VERSION=v0.6.0
+WC="$(go env GOPATH)/bin/workflowcheck"
+go version -m "$WC" 2>/dev/null | grep -q "workflowcheck[[:space:]]*$WC_VERSION" ||
+  go install "go.temporal.io/sdk/contrib/tools/workflowcheck@$WC_VERSION"
+"$WC" -config scripts/workflowcheck.yaml ./workflows/...
+
 echo "== go test"
 go test -count=1 -timeout 20m ./...
 
@@ -26,4 +33,4 @@ echo "== go test -race (concurrent packages)"
 go test -race -count=1 -timeout 20m ./api/... ./activities/... ./internal/search/... ./internal/serving/... \
   ./internal/kafka/... ./internal/ingest/... ./internal/storage/... ./internal/importer/... ./internal/demo/... \
   ./internal/similar/... ./internal/pagerank/... ./internal/adtarget/... ./internal/topics/... ./internal/terms/... \
-  ./scrapers/... ./cmd/...
+  ./scrapers/... ./cmd/... ./cli/... ./pipeline/...

@@ -1,4 +1,5 @@
-// Package worker registers Curio's workflows and activities on a task queue.
+// Package worker registers the jobs of a deployment's definitions (package pipeline) and
+// Curio's activities on a task queue.
 package worker
 
 import (
@@ -7,10 +8,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
-	"github.com/curiodata/curio/workflows"
+	"github.com/curiodata/curio/pipeline"
 )
 
 // Options configure one worker.
@@ -23,8 +23,9 @@ type Options struct {
 	StopTimeout time.Duration
 }
 
-// New returns a worker (not started) with every Curio workflow and activity registered.
-func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.Worker {
+// New returns a worker (not started) with every job of defs and Curio's activities
+// registered.
+func New(c client.Client, acts *activities.Activities, defs *pipeline.Definitions, opts Options) sdkworker.Worker {
 	if opts.MaxActivities <= 0 {
 		opts.MaxActivities = 4
 	}
@@ -36,24 +37,18 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 		MaxConcurrentActivityExecutionSize: opts.MaxActivities,
 		WorkerStopTimeout:                  opts.StopTimeout,
 	})
-	Register(w, acts)
+	Register(w, acts, defs)
 	return w
 }
 
-// Register adds Curio's workflows and activities to r.
-func Register(r sdkworker.Registry, acts *activities.Activities) {
-	r.RegisterWorkflowWithOptions(workflows.CatalogPipeline, workflow.RegisterOptions{Name: workflows.CatalogPipelineName})
-	r.RegisterWorkflowWithOptions(workflows.ScrapeCatalog, workflow.RegisterOptions{Name: workflows.ScrapeCatalogName})
-	r.RegisterWorkflowWithOptions(workflows.IngestEvents, workflow.RegisterOptions{Name: workflows.IngestEventsName})
-	r.RegisterWorkflowWithOptions(workflows.LandEvents, workflow.RegisterOptions{Name: workflows.LandEventsName})
-	for name, wf := range map[string]any{
-		workflows.BuildSimilarityName: workflows.BuildSimilarity, workflows.AggregateUploadsName: workflows.AggregateUploads,
-		workflows.ClickstreamPageRankName: workflows.ClickstreamPageRank, workflows.TargetAdsName: workflows.TargetAds,
-		workflows.RunShardsName: workflows.RunShards, workflows.NoopBatchName: workflows.NoopBatch,
-		workflows.BackfillName: workflows.Backfill, workflows.BuildTopicsName: workflows.BuildTopics,
-		workflows.TermsRollupName: workflows.TermsRollup,
-	} {
-		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: name})
+// Register adds every job's workflow (and a user job's activities) from defs, and the
+// built-in jobs' activities (the methods of acts), to r.
+func Register(r sdkworker.Registry, acts *activities.Activities, defs *pipeline.Definitions) {
+	var res pipeline.Resources
+	if acts.PG != nil {
+		res.Warehouse = acts.PG.Pool()
 	}
+	res.Logger = acts.Logger
+	defs.Register(r, res)
 	r.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
 }

@@ -10,10 +10,11 @@ import (
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/pipeline"
 )
 
 // ErrTypeCheckFailed marks a run stopped by a failed blocking asset check.
-const ErrTypeCheckFailed = "AssetCheckFailed"
+const ErrTypeCheckFailed = pipeline.ErrTypeCheckFailed
 
 // recordAsset writes an asset partition's lineage record for this run.
 func recordAsset(ctx workflow.Context, in activities.MaterializeInput) error {
@@ -38,8 +39,10 @@ func blockingFailures(checks []assets.CheckResult) string {
 // checkFailed records asset as failed with its checks and returns the error that stops
 // the run, naming the downstream assets it blocks.
 func checkFailed(ctx workflow.Context, asset, partition string, started time.Time, checks []assets.CheckResult, why string) error {
-	msg := fmt.Sprintf("asset %s: blocking check failed: %s; not materialized downstream: %s",
-		asset, why, strings.Join(assets.Downstream(asset), ", "))
+	msg := fmt.Sprintf("asset %s: blocking check failed: %s", asset, why)
+	if defs, err := pipeline.New(Jobs()...); err == nil { // the built-in graph: pure, so deterministic
+		msg += "; not materialized downstream: " + strings.Join(defs.Downstream(asset), ", ")
+	}
 	if err := recordAsset(ctx, activities.MaterializeInput{Asset: asset, Partition: partition, Failed: true,
 		StartedAt: started, Checks: checks, Error: msg}); err != nil {
 		return err

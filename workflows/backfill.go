@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/pipeline"
 )
 
 // BackfillName is the workflow type name of backfills.
@@ -44,28 +44,11 @@ type BackfillProgress struct {
 	DryRun     bool     `json:"dry_run"`
 }
 
-// partitionRun names the workflow (and its input) that materializes one partition.
-func partitionRun(asset, partition string) (string, any, error) {
-	a, ok := assets.Lookup(asset)
-	if !ok {
-		return "", nil, fmt.Errorf("unknown asset %q", asset)
-	}
-	if a.Partitioning == assets.Unpartitioned {
-		return a.Workflow, Inputs()[a.Workflow](), nil
-	}
-	hr, err := assets.ParsePartition(partition)
-	if err != nil {
-		return "", nil, err
-	}
-	switch asset {
-	case assets.RawEvents:
-		return LandEventsName, LandEventsInput{Hour: hr, Grace: time.Second}, nil
-	case assets.UploadsHourly:
-		return AggregateUploadsName, HourlyInput{From: hr, To: hr.Add(time.Hour)}, nil
-	case assets.TermsTrending:
-		return TermsRollupName, TermsRollupInput{From: hr, To: hr.Add(time.Hour)}, nil
-	}
-	return "", nil, fmt.Errorf("asset %s has no per-partition workflow", asset)
+// Backfiller runs backfills over a deployment's definitions: they name each asset's
+// partitioning and the job (and its input) that materializes one partition. Definitions
+// registers its Backfill method as the Backfill workflow.
+type Backfiller struct {
+	Defs *pipeline.Definitions
 }
 
 // Backfill materializes the selected partitions of an asset as child workflows, at most
@@ -73,17 +56,13 @@ func partitionRun(asset, partition string) (string, any, error) {
 // is never materialized twice at once (a partition another run is already materializing is
 // skipped); a crashed backfill resumes where it stopped, because its history records which
 // children finished.
-func Backfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) {
+func (b *Backfiller) Backfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) {
 	bad := func(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, nil)
 	}
-	asset, ok := assets.Lookup(in.Asset)
+	asset, ok := b.Defs.Asset(in.Asset)
 	if !ok {
-		names := make([]string, 0)
-		for _, a := range assets.Registry() {
-			names = append(names, a.Name)
-		}
-		return BackfillProgress{}, bad(fmt.Errorf("unknown asset %q: known assets are %v", in.Asset, names))
+		return BackfillProgress{}, bad(fmt.Errorf("unknown asset %q: known assets are %v", in.Asset, b.Defs.AssetNames()))
 	}
 	if in.MaxParallel <= 0 {
 		in.MaxParallel = 4
@@ -127,7 +106,7 @@ func Backfill(ctx workflow.Context, in BackfillInput) (BackfillProgress, error) 
 		func(i int) workflow.Future {
 			part := p.Partitions[i]
 			p.Running = append(p.Running, part)
-			name, input, err := partitionRun(in.Asset, part)
+			name, input, err := b.Defs.PartitionRun(in.Asset, part)
 			if err != nil {
 				f, set := workflow.NewFuture(ctx)
 				set.SetError(err)

@@ -40,7 +40,7 @@ func TestBackfillRunsExactlyThePlannedPartitions(t *testing.T) {
 				mu.Unlock()
 				return activities.HourResult{Hour: in.Hour}, nil
 			})
-		env.ExecuteWorkflow(Backfill, BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T06", Only: []string{"failed", "missing"}, DryRun: dry, MaxParallel: 2})
+		env.ExecuteWorkflow(backfillWorkflow(t), BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T06", Only: []string{"failed", "missing"}, DryRun: dry, MaxParallel: 2})
 		if err := env.GetWorkflowError(); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +73,7 @@ func TestBackfillRejectsBadInput(t *testing.T) {
 	for _, in := range []BackfillInput{{Asset: "nope"}, {Asset: assets.RawEvents, From: "yesterday"},
 		{Asset: assets.RawEvents, Only: []string{"broken"}}, {Asset: assets.RawEvents, From: "2026-11-23T10", To: "2026-11-23T09"}} {
 		env := newEnv(t)
-		env.ExecuteWorkflow(Backfill, in)
+		env.ExecuteWorkflow(backfillWorkflow(t), in)
 		if env.GetWorkflowError() == nil {
 			t.Errorf("%+v: want an error", in)
 		}
@@ -102,7 +102,7 @@ func TestBackfillRefusesOversizedPlansForGood(t *testing.T) {
 		planned := false
 		env.OnActivity(a.PlanBackfill, mock.Anything, mock.Anything).Return(
 			func(context.Context, activities.BackfillPlanInput) ([]string, error) { planned = true; return nil, nil }).Maybe()
-		env.ExecuteWorkflow(Backfill, in)
+		env.ExecuteWorkflow(backfillWorkflow(t), in)
 		nonRetryable(t, env.GetWorkflowError(), "at most")
 		if planned {
 			t.Errorf("%+v: planned an oversized range", in)
@@ -117,7 +117,7 @@ func TestBackfillRefusesOversizedPlansForGood(t *testing.T) {
 			got = in
 			return []string{"2026-11-23T01", "2026-11-23T02", "2026-11-23T03"}, nil
 		})
-	env.ExecuteWorkflow(Backfill, BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T01", To: "2026-11-23T03", MaxPartitions: 2})
+	env.ExecuteWorkflow(backfillWorkflow(t), BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T01", To: "2026-11-23T03", MaxPartitions: 2})
 	nonRetryable(t, env.GetWorkflowError(), "3 partitions")
 	if got.MaxPartitions != 2 {
 		t.Errorf("plan input %+v: want MaxPartitions 2", got)
@@ -127,7 +127,18 @@ func TestBackfillRefusesOversizedPlansForGood(t *testing.T) {
 func TestBackfillBadRangeFailsForGood(t *testing.T) {
 	for _, in := range []BackfillInput{{Asset: assets.RawEvents, From: "not-a-date"}, {Asset: assets.RawEvents, To: "9999-12-31T23"}} {
 		env := newEnv(t)
-		env.ExecuteWorkflow(Backfill, in)
+		env.ExecuteWorkflow(backfillWorkflow(t), in)
 		nonRetryable(t, env.GetWorkflowError(), "invalid backfill range")
 	}
+}
+
+// backfillWorkflow is the Backfill workflow over the built-in definitions.
+func backfillWorkflow(t *testing.T) func(workflow.Context, BackfillInput) (BackfillProgress, error) {
+	t.Helper()
+	defs, err := Definitions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, _ := defs.Job(BackfillName)
+	return j.Workflow.(func(workflow.Context, BackfillInput) (BackfillProgress, error))
 }

@@ -4,12 +4,9 @@
 package workflows
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -230,55 +227,4 @@ func boundedFanOut(ctx workflow.Context, n, maxParallel int, start func(i int) w
 		sel.Select(ctx)
 	}
 	return errors.Join(errs...)
-}
-
-// Inputs maps every workflow a user can start by name to a constructor of its input, so
-// the CLI can validate JSON input before starting a run.
-func Inputs() map[string]func() any {
-	return map[string]func() any{
-		CatalogPipelineName:     func() any { return &CatalogPipelineInput{} },
-		ScrapeCatalogName:       func() any { return &ScrapeCatalogInput{} },
-		IngestEventsName:        func() any { return &IngestEventsInput{} },
-		LandEventsName:          func() any { return &LandEventsInput{} },
-		BuildSimilarityName:     func() any { return &BuildSimilarityInput{} },
-		AggregateUploadsName:    func() any { return &HourlyInput{} },
-		ClickstreamPageRankName: func() any { return &HourlyInput{} },
-		TargetAdsName:           func() any { return &TargetAdsInput{} },
-		NoopBatchName:           func() any { return &BatchOptions{} },
-		BackfillName:            func() any { return &BackfillInput{} },
-		BuildTopicsName:         func() any { return &BuildTopicsInput{} },
-		TermsRollupName:         func() any { return &TermsRollupInput{} },
-	}
-}
-
-// DecodeInput decodes a workflow's JSON input strictly (unknown fields are errors); an
-// empty input is the workflow's defaults.
-func DecodeInput(name string, raw []byte) (any, error) {
-	newInput, ok := Inputs()[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown workflow %q: known workflows are %s", name, strings.Join(Names(), ", "))
-	}
-	in := newInput()
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return in, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(in); err != nil {
-		return nil, fmt.Errorf("workflow input for %s: %w", name, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("workflow input for %s: trailing data after the JSON object", name)
-	}
-	return in, nil
-}
-
-// Names lists the workflows users can start, sorted.
-func Names() []string {
-	names := make([]string, 0, len(Inputs()))
-	for n := range Inputs() {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -29,7 +30,31 @@ type BuildTopicsInput struct {
 	MaxVocab   int     `json:"max_vocab,omitempty"`
 	TopWords   int     `json:"top_words,omitempty"` // stored per topic; default 15
 	Seed       uint64  `json:"seed,omitempty"`
+	// RoundsPerRun bounds the history: after this many rounds the workflow continues as
+	// new (sooner when Temporal suggests it); default 100.
+	RoundsPerRun int `json:"rounds_per_run,omitempty"`
+
+	// State carries a run in progress across continue-as-new; users leave it out.
+	State *TopicsState `json:"state,omitempty"`
 }
+
+// TopicsState is what BuildTopics carries into the run it continues as.
+type TopicsState struct {
+	RunID          string                `json:"run_id"` // the model version; names the shards in PostgreSQL
+	Started        time.Time             `json:"started"`
+	Plan           activities.TopicsPlan `json:"plan"`
+	Done           int                   `json:"done"` // rounds completed
+	ShardsByWorker map[string]int        `json:"shards_by_worker,omitempty"`
+	Retried        int                   `json:"retried,omitempty"`
+}
+
+// defaultTopicsRoundsPerRun keeps a run's history near 1,500 events at 3 shards (each
+// round adds three events per shard and a workflow task), far below Temporal's 51,200.
+const defaultTopicsRoundsPerRun = 100
+
+// topicsContinueAsNew marks the change that made BuildTopics continue as new: runs
+// started before it replay without it (see README "Changing workflows safely").
+const topicsContinueAsNew = "topics-continue-as-new"
 
 // TopicsProgress is what the `progress` query of BuildTopics answers.
 type TopicsProgress struct {
@@ -75,36 +100,61 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 			fmt.Sprintf("BuildTopics: k must be at most 1000, iterations at most 10000 and heldout below 0.9, got %d, %d, %g", in.K, in.Iterations, in.Heldout),
 			activities.ErrTypeBadInput, nil)
 	}
+	if in.RoundsPerRun <= 0 {
+		in.RoundsPerRun = defaultTopicsRoundsPerRun
+	}
 	progress := TopicsProgress{Phase: "preparing", Iterations: in.Iterations}
 	if err := workflow.SetQueryHandler(ctx, "progress", func() (TopicsProgress, error) { return progress, nil }); err != nil {
 		return BuildTopicsResult{}, err
 	}
-	started := workflow.Now(ctx)
-	runID := batchVersion(ctx)
+	canVersion := workflow.GetVersion(ctx, topicsContinueAsNew, workflow.DefaultVersion, 1)
+	st := in.State
+	if st == nil {
+		st = &TopicsState{Started: workflow.Now(ctx), RunID: batchVersion(ctx)}
+	}
+	if st.ShardsByWorker == nil {
+		st.ShardsByWorker = map[string]int{}
+	}
+	runID := st.RunID
 	p := activities.TopicsParams{RunID: runID, K: in.K, Alpha: in.Alpha, Beta: in.Beta, Shards: o.Shards, Heldout: in.Heldout,
 		MinDocFreq: in.MinDocFreq, MaxVocab: in.MaxVocab, Seed: in.Seed, Sweeps: in.Sweeps, TopWords: in.TopWords, MaxItemTopics: 5}
 	if p.Seed == 0 {
 		p.Seed = 1
 	}
 	var a *activities.Activities
-	res := BuildTopicsResult{BatchResult: BatchResult{Version: runID, Shards: o.Shards, ShardsByWorker: map[string]int{}}}
-	if err := workflow.ExecuteActivity(shortActivity(ctx), a.PrepareTopics, p).Get(ctx, &res.Plan); err != nil {
-		return res, fmt.Errorf("prepare topics: %w", err)
+	res := BuildTopicsResult{BatchResult: BatchResult{Version: runID, Shards: o.Shards, ShardsByWorker: st.ShardsByWorker, Retried: st.Retried}}
+	if in.State == nil {
+		if err := workflow.ExecuteActivity(shortActivity(ctx), a.PrepareTopics, p).Get(ctx, &st.Plan); err != nil {
+			return res, fmt.Errorf("prepare topics: %w", err)
+		}
 	}
+	res.Plan = st.Plan
 	res.Items = res.Plan.Docs + res.Plan.Heldout
-	progress.Phase = "sampling"
-	for it := 1; it <= in.Iterations; it++ {
+	progress.Phase, progress.Iteration = "sampling", st.Done
+	p.Iteration = st.Done
+	for rounds := 0; st.Done < in.Iterations; rounds++ {
+		if canVersion >= 1 && rounds > 0 && (rounds >= in.RoundsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
+			next := in
+			next.State = st
+			return BuildTopicsResult{}, workflow.NewContinueAsNewError(ctx, BuildTopicsName, next)
+		}
+		it := st.Done + 1
 		p.Iteration = it
 		round, _, err := runBatch(ctx, BuildTopicsName, "TopicsSweep", fmt.Sprintf("%s/it%04d", runID, it), o, p)
 		if err != nil {
 			return res, fmt.Errorf("topics iteration %d: %w", it, err)
 		}
+		// Summing counts into another map gives the same sums in any order.
+		//workflowcheck:ignore
 		for w, n := range round.ShardsByWorker {
-			res.ShardsByWorker[w] += n
+			st.ShardsByWorker[w] += n
 		}
-		res.Retried += round.Retried
+		st.Retried += round.Retried
+		res.Retried = st.Retried
+		st.Done = it
 		progress.Iteration = it
 	}
+	started := st.Started
 	progress.Phase = "finishing"
 	if err := workflow.ExecuteActivity(shortActivity(ctx), a.FinishTopics, p).Get(ctx, &res.Quality); err != nil {
 		return res, fmt.Errorf("finish topics: %w", err)

@@ -3,12 +3,16 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/assets"
@@ -138,3 +142,150 @@ func TestTermsRollupRecordsEachHourAndStopsOnMismatch(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// TestBuildTopicsContinuesAsNewEveryRoundsPerRun runs 5 of 7 rounds at 2 rounds per run:
+// the first run prepares and sweeps rounds 1-2, then continues as new carrying the run id,
+// the plan and the per-worker counts; a run resumed from that state sweeps 3-4 and does
+// not prepare again.
+func TestBuildTopicsContinuesAsNewEveryRoundsPerRun(t *testing.T) {
+	_, published, rounds, topicsRun := topicsEnv(t, activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
+	in := BuildTopicsInput{BatchOptions: BatchOptions{Shards: 3}, K: 4, Iterations: 7, RoundsPerRun: 2}
+	next := continuedAsNew(t, topicsRun(in))
+	if got := rounds(); len(got) != 2 || got[0] != 3 || got[1] != 3 {
+		t.Fatalf("sweeps per round %v before continue-as-new, want 2 rounds of 3", got)
+	}
+	if *published {
+		t.Error("published before the last round")
+	}
+	st := next.State
+	if st == nil || st.Done != 2 || st.RunID == "" || st.Plan.RunID != st.RunID || st.Plan.Docs != 90 ||
+		st.ShardsByWorker["w1"] != 6 || st.Started.IsZero() {
+		t.Fatalf("continued with state %+v", st)
+	}
+	if next.K != 4 || next.Iterations != 7 || next.RoundsPerRun != 2 || next.Shards != 3 {
+		t.Errorf("continued with input %+v, want the same settings", next)
+	}
+
+	// The next run, on a fresh environment: rounds 3 and 4, then continue-as-new again.
+	env := newEnv(t)
+	passingChecks(env)
+	var a *activities.Activities
+	var swept []int
+	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			var p activities.TopicsParams
+			if err := jsonUnmarshal(in.Params, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.RunID != st.RunID || !strings.HasPrefix(in.Version, st.RunID+"/it") {
+				t.Errorf("sweep of run %q (version %q), want the carried run %q", p.RunID, in.Version, st.RunID)
+			}
+			swept = append(swept, p.Iteration)
+			return activities.BatchShardResult{Shard: in.Shard, Items: 30, Worker: "w2", Attempt: 1}, nil
+		})
+	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(activities.TopicsPlan{}, nil).Never()
+	env.ExecuteWorkflow(BuildTopics, next)
+	again := continuedAsNew(t, env.GetWorkflowError())
+	v, err := env.QueryWorkflow("progress")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prog TopicsProgress
+	if err := v.Get(&prog); err != nil {
+		t.Fatal(err)
+	}
+	if prog.Phase != "sampling" || prog.Iteration != 4 || prog.Iterations != 7 {
+		t.Errorf("progress %+v at the end of the continued run, want sampling 4 of 7", prog)
+	}
+	if want := []int{3, 3, 3, 4, 4, 4}; !slices.Equal(swept, want) {
+		t.Errorf("swept rounds %v, want %v", swept, want)
+	}
+	if s := again.State; s == nil || s.Done != 4 || s.RunID != st.RunID || s.ShardsByWorker["w1"] != 6 || s.ShardsByWorker["w2"] != 6 {
+		t.Errorf("continued again with state %+v", again.State)
+	}
+}
+
+// TestBuildTopicsFinishesInAContinuedRun resumes at the last round: one round, then
+// finish, publish and record, with the carried run id and start time.
+func TestBuildTopicsFinishesInAContinuedRun(t *testing.T) {
+	env := newEnv(t)
+	recs := passingChecks(env)
+	var a *activities.Activities
+	started := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
+	st := &TopicsState{RunID: "20261123T040000Z-abcdef12", Started: started, Done: 4,
+		Plan: activities.TopicsPlan{RunID: "20261123T040000Z-abcdef12", Docs: 90, Heldout: 10}, ShardsByWorker: map[string]int{"w1": 8}}
+	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			return activities.BatchShardResult{Shard: in.Shard, Items: 30, Worker: "w1", Attempt: 1}, nil
+		}).Times(2)
+	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p activities.TopicsParams) (activities.TopicsQuality, error) {
+			if p.Iteration != 5 || p.RunID != st.RunID {
+				t.Errorf("finish with %+v", p)
+			}
+			return activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50}, nil
+		})
+	env.OnActivity(a.PublishTopics, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{Model: "topics", Version: st.RunID}, nil)
+	env.ExecuteWorkflow(BuildTopics, BuildTopicsInput{BatchOptions: BatchOptions{Shards: 2}, K: 4, Iterations: 5, RoundsPerRun: 2, State: st})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var res BuildTopicsResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Version != st.RunID || res.ShardsByWorker["w1"] != 10 || res.Items != 100 || res.Publish == nil {
+		t.Errorf("result %+v", res)
+	}
+	last := (*recs)[len(*recs)-1]
+	if last.Asset != assets.TopicModel || last.DataVersion != st.RunID || !last.StartedAt.Equal(started) {
+		t.Errorf("materialization %+v, want the carried version and start", last)
+	}
+}
+
+// continuedAsNew asserts err continues BuildTopics as new and returns the next input.
+func continuedAsNew(t *testing.T, err error) BuildTopicsInput {
+	t.Helper()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	if can.WorkflowType.Name != BuildTopicsName {
+		t.Fatalf("continued as %q", can.WorkflowType.Name)
+	}
+	var next BuildTopicsInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
+// TestBuildTopicsDefaultRoundsPerRun: `{}`-style input continues as new after 100 rounds.
+func TestBuildTopicsDefaultRoundsPerRun(t *testing.T) {
+	_, _, rounds, topicsRun := topicsEnv(t, activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
+	next := continuedAsNew(t, topicsRun(BuildTopicsInput{BatchOptions: BatchOptions{Shards: 1}, K: 4, Iterations: 150}))
+	if got := len(rounds()); got != defaultTopicsRoundsPerRun || next.State == nil || next.State.Done != defaultTopicsRoundsPerRun {
+		t.Errorf("%d rounds, then continued with %+v; want %d", got, next.State, defaultTopicsRoundsPerRun)
+	}
+}
+
+// TestBuildTopicsStartedBeforeContinueAsNewKeepsLooping: a run whose history predates the
+// topics-continue-as-new change (GetVersion answers DefaultVersion) runs every round itself,
+// so replaying it issues the same commands as when it was recorded.
+func TestBuildTopicsStartedBeforeContinueAsNewKeepsLooping(t *testing.T) {
+	env := newEnv(t)
+	passingChecks(env)
+	var a *activities.Activities
+	env.OnGetVersion(topicsContinueAsNew, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(activities.TopicsPlan{Docs: 9, Heldout: 1}, nil)
+	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			return activities.BatchShardResult{Shard: in.Shard, Worker: "w1", Attempt: 1}, nil
+		}).Times(5)
+	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(activities.TopicsQuality{Perplexity: 30, UniformPPL: 50}, nil)
+	env.OnActivity(a.PublishTopics, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{}, nil)
+	env.ExecuteWorkflow(BuildTopics, BuildTopicsInput{BatchOptions: BatchOptions{Shards: 1}, Iterations: 5, RoundsPerRun: 2})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("want the old behaviour (no continue-as-new), got %v", err)
+	}
+}

@@ -4,28 +4,17 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/curiodata/curio/pipeline"
 )
 
-func TestRegistryIsAConsistentDAG(t *testing.T) {
-	seen := map[string]bool{}
-	for _, a := range Registry() {
-		if seen[a.Name] {
-			t.Errorf("duplicate asset %s", a.Name)
-		}
-		for _, up := range a.Upstreams {
-			if !seen[up] {
-				t.Errorf("%s: upstream %s not declared before it", a.Name, up)
-			}
-		}
-		seen[a.Name] = true
-	}
-	if d := Downstream(CatalogItems); !slices.Contains(d, ServingCatalog) || !slices.Contains(d, SimilarItems) || slices.Contains(d, UploadsHourly) {
-		t.Errorf("downstream of catalog.items = %v", d)
-	}
-}
+// hourlyAsset is an hourly asset over RawEvents, like agg.upload_hourly.
+var hourlyAsset = Asset{Name: UploadsHourly, Partitioning: pipeline.HourlyPartitions, Freshness: 2 * time.Hour,
+	Upstreams:      []pipeline.Upstream{{Asset: RawEvents, Mapping: pipeline.AllPartitions}},
+	PartitionInput: func(string) (any, error) { return struct{}{}, nil }}
 
 func TestStatuses(t *testing.T) {
-	a, _ := Lookup(UploadsHourly)
+	a := hourlyAsset
 	t0 := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	expected := Hours(t0, t0.Add(4*time.Hour)) // 08, 09, 10, 11
 	latest := map[string]Materialization{
@@ -34,7 +23,7 @@ func TestStatuses(t *testing.T) {
 		"2026-11-23T10": {Status: StatusMaterialized, FinishedAt: t0.Add(5 * time.Hour)},
 	}
 	up := map[string]time.Time{RawEvents: t0.Add(3 * time.Hour)}
-	st := Statuses(a, expected, latest, up, t0.Add(6*time.Hour))
+	st := Statuses(a, expected, latest, LastSuccessOf(up), t0.Add(6*time.Hour))
 	got := map[string]string{}
 	for _, s := range st {
 		got[s.Partition] = s.Status
@@ -61,5 +50,46 @@ func TestParsePartition(t *testing.T) {
 	}
 	if _, err := ParsePartition("yesterday"); err == nil {
 		t.Error("want error")
+	}
+}
+
+// TestStatusesFollowPartitionMappings: with an identity mapping, a partition is stale only
+// when its own upstream partition is newer; with a daily window over hourly partitions,
+// when any of the day's hours is.
+func TestStatusesFollowPartitionMappings(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
+	up := Asset{Name: RawEvents, Partitioning: pipeline.HourlyPartitions}
+	identity := Asset{Name: UploadsHourly, Partitioning: pipeline.HourlyPartitions, Upstreams: []pipeline.Upstream{{Asset: RawEvents, Mapping: pipeline.Identity}}}
+	upLatest := map[string]Materialization{
+		"2026-11-23T08": {Status: StatusMaterialized, FinishedAt: t0.Add(20 * time.Hour)}, // re-landed late
+		"2026-11-23T09": {Status: StatusMaterialized, FinishedAt: t0.Add(10 * time.Hour)},
+	}
+	mapped := func(a Asset) UpstreamDone {
+		return func(u pipeline.Upstream, key string) (time.Time, bool) {
+			var newest time.Time
+			for _, k := range a.UpstreamPartitions(u, up, key) {
+				if m, ok := upLatest[k]; ok && m.FinishedAt.After(newest) {
+					newest = m.FinishedAt
+				}
+			}
+			return newest, !newest.IsZero()
+		}
+	}
+	latest := map[string]Materialization{
+		"2026-11-23T08": {Status: StatusMaterialized, FinishedAt: t0.Add(12 * time.Hour)},
+		"2026-11-23T09": {Status: StatusMaterialized, FinishedAt: t0.Add(12 * time.Hour)},
+	}
+	got := map[string]string{}
+	for _, s := range Statuses(identity, nil, latest, mapped(identity), t0.Add(21*time.Hour)) {
+		got[s.Partition] = s.Status
+	}
+	if got["2026-11-23T08"] != StatusStale || got["2026-11-23T09"] != StatusMaterialized {
+		t.Errorf("identity mapping: %v", got)
+	}
+	daily := Asset{Name: "daily", Partitioning: pipeline.DailyPartitions, Upstreams: []pipeline.Upstream{pipeline.OnWindow(RawEvents, 24*time.Hour)}}
+	dayLatest := map[string]Materialization{"2026-11-23": {Status: StatusMaterialized, FinishedAt: t0.Add(15 * time.Hour)}}
+	st := Statuses(daily, nil, dayLatest, mapped(daily), t0.Add(21*time.Hour))
+	if len(st) != 1 || st[0].Status != StatusStale {
+		t.Errorf("daily window over hours: %+v", st)
 	}
 }

@@ -60,7 +60,7 @@ func ParseBackfillRange(a Asset, from, to string, now time.Time, maxPartitions i
 	if r.From, err = parse("from", from, r.To.Add(-24*time.Hour)); err != nil {
 		return r, err
 	}
-	if a.Partitioning != Unpartitioned && !r.From.Before(r.To) {
+	if a.Partitioning.Partitioned() && !r.From.Before(r.To) {
 		return r, fmt.Errorf("%w: from (%s) must be before to (%s)", ErrBadRange,
 			r.From.Format(time.RFC3339), r.To.Format(time.RFC3339))
 	}
@@ -68,24 +68,9 @@ func ParseBackfillRange(a Asset, from, to string, now time.Time, maxPartitions i
 	return r, err
 }
 
-// PartitionCount is how many partitions of a lie in [from, to): the length of
-// Hours(from, to) for an hourly asset, computed without listing them; 1 for an
-// unpartitioned one.
-func PartitionCount(a Asset, from, to time.Time) int {
-	if a.Partitioning != Hourly {
-		return 1
-	}
-	start := from.UTC().Truncate(time.Hour)
-	if !start.Before(to) {
-		return 0
-	}
-	d := to.Sub(start) // saturates at about 292 years, far beyond any limit
-	n := int(d / time.Hour)
-	if d%time.Hour != 0 {
-		n++
-	}
-	return n
-}
+// PartitionCount is how many partitions of a lie in [from, to), computed without listing
+// them (see pipeline.Partitioning.Count); 1 for an unpartitioned asset.
+func PartitionCount(a Asset, from, to time.Time) int { return a.Partitioning.Count(from, to) }
 
 // CheckPartitionCount returns PartitionCount(a, from, to), or an error wrapping
 // ErrTooManyPartitions when that exceeds maxPartitions (<= 0: DefaultMaxBackfillPartitions).

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/curiodata/curio/pipeline"
 )
 
 func TestParseBackfillRange(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC)
-	hourly, _ := Lookup(RawEvents)
-	whole, _ := Lookup(SimilarItems)
+	hourly := Asset{Name: RawEvents, Partitioning: pipeline.HourlyPartitions}
+	whole := Asset{Name: SimilarItems}
 
 	r, err := ParseBackfillRange(hourly, "", "", now, 0)
 	if err != nil || !r.To.Equal(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)) || r.Partitions != 24 {
@@ -52,7 +54,7 @@ func TestParseBackfillRange(t *testing.T) {
 }
 
 func TestPartitionCountMatchesHours(t *testing.T) {
-	hourly, _ := Lookup(UploadsHourly)
+	hourly := hourlyAsset
 	base := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 	for _, d := range []time.Duration{0, time.Minute, time.Hour, 90 * time.Minute, 49 * time.Hour} {
 		for _, off := range []time.Duration{0, 30 * time.Minute} {

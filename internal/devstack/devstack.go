@@ -33,6 +33,7 @@ import (
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/temporaldev"
+	"github.com/curiodata/curio/pipeline"
 	"github.com/curiodata/curio/scrapers"
 	"github.com/curiodata/curio/worker"
 	"github.com/curiodata/curio/workflows"
@@ -41,6 +42,7 @@ import (
 // Stack is a running platform.
 type Stack struct {
 	Cfg           config.Config
+	Definitions   *pipeline.Definitions // built-in and user jobs
 	PG            *postgres.Store
 	MySQL         *mysql.Store
 	Temporal      client.Client
@@ -59,11 +61,17 @@ type Stack struct {
 // Options adjust Start for tests.
 type Options struct {
 	NoUI bool // don't start the Temporal UI
+	// Jobs are the user's pipelines, run next to the built-in ones.
+	Jobs []pipeline.Job
 }
 
 // Start brings the platform up. On error, whatever was started is stopped again.
 func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Options) (_ *Stack, err error) {
-	s := &Stack{Cfg: cfg, logger: logger}
+	defs, err := workflows.Definitions(opts.Jobs...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stack{Cfg: cfg, Definitions: defs, logger: logger}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -170,8 +178,8 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	for i := 1; i <= cfg.Workers; i++ {
 		id := fmt.Sprintf("curio-worker-%d@%s", i, host)
 		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
-			KafkaBrokers: s.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}}
-		w := worker.New(s.Temporal, acts, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
+			KafkaBrokers: s.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Assets: defs}
+		w := worker.New(s.Temporal, acts, defs, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("start worker %s: %w", id, err)
 		}
@@ -206,7 +214,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	}
 	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
 	srv := api.NewServer(api.New(api.Deps{
-		Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()).WithLag(ingest.LagOptions{Brokers: s.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: s.MySQL, Assets: s.PG, ShardStats: s.PG,
+		Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()).WithLag(ingest.LagOptions{Brokers: s.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: s.MySQL, Assets: s.PG, Definitions: defs, ShardStats: s.PG,
 		Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Logger: logger,
 		Admin: admin, Limits: limits,
 		Ready: func(ctx context.Context) error {

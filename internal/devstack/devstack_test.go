@@ -490,7 +490,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	getJSON(t, stack.APIURL+"/api/assets/no.such", http.StatusNotFound, nil)
 	// Schedules: applying twice leaves one schedule each, updated in place.
-	sc, err := schedules.Default()
+	sc, err := schedules.FromDefinitions(stack.Definitions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,12 @@
 // activities and the API. It has no dependencies on I/O packages.
 package domain
 
+import "errors"
+
+// ErrNotFound is the one error every store returns, wrapped with %w, when a requested
+// item, model row, topic, version or asset does not exist. The API answers it with 404.
+var ErrNotFound = errors.New("not found")
+
 // ItemType names the kind of a catalog item.
 type ItemType string
 

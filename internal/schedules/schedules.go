@@ -1,10 +1,10 @@
-// Package schedules keeps Curio's Temporal Schedules in step with a checked-in config:
-// Apply creates the missing ones and updates the rest, so running it twice changes nothing.
+// Package schedules keeps Curio's Temporal Schedules in step with the schedules the jobs
+// declare (or a YAML file of the same shape): Apply creates the missing ones and updates the
+// rest, so running it twice changes nothing.
 package schedules
 
 import (
 	"context"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,10 +19,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"gopkg.in/yaml.v3"
-)
 
-//go:embed schedules.yaml
-var defaultConfig []byte
+	"github.com/curiodata/curio/pipeline"
+)
 
 // Schedule is one configured schedule.
 type Schedule struct {
@@ -41,8 +40,24 @@ type Config struct {
 	Schedules []Schedule `yaml:"schedules"`
 }
 
-// Default returns the embedded config (internal/schedules/schedules.yaml).
-func Default() (Config, error) { return Parse(defaultConfig) }
+// FromDefinitions returns the schedules the jobs of defs declare (pipeline.Job.Schedules),
+// the default set that `curio schedules apply` and `curio dev` apply.
+func FromDefinitions(defs *pipeline.Definitions) (Config, error) {
+	var c Config
+	for _, js := range defs.Schedules() {
+		raw, err := pipeline.ScheduleInput(js.Schedule)
+		if err != nil {
+			return c, err
+		}
+		var input map[string]any
+		if err := json.Unmarshal(raw, &input); err != nil {
+			return c, fmt.Errorf("schedule %s: input is not a JSON object: %w", js.ID, err)
+		}
+		c.Schedules = append(c.Schedules, Schedule{ID: js.ID, Workflow: js.Job, Cron: js.Cron, Input: input,
+			Overlap: js.Overlap, Jitter: js.Jitter, CatchupWindow: js.CatchupWindow, Paused: js.Paused})
+	}
+	return c, nil
+}
 
 // Parse reads and validates a config.
 func Parse(b []byte) (Config, error) {

@@ -74,7 +74,7 @@ func (s *Store) ModelRow(ctx context.Context, model, key string) ([]byte, error)
 	err := s.db.QueryRowContext(ctx, `SELECT r.payload FROM model_rows r JOIN model_current c ON c.model = r.model AND c.version = r.version
 		WHERE r.model = ? AND r.row_key = ?`, model, key).Scan(&payload)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, fmt.Errorf("%s row %q: %w", model, key, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s row %s: %w", model, key, err)

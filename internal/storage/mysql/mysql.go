@@ -14,6 +14,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/pressly/goose/v3"
+
+	"github.com/curiodata/curio/internal/domain"
 )
 
 //go:embed migrations/*.sql
@@ -22,8 +24,9 @@ var migrations embed.FS
 // chunkSize keeps every blob row well under MariaDB's default 16 MiB max_allowed_packet.
 const chunkSize = 4 << 20
 
-// ErrNotFound is returned when a requested row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned (wrapped) when a requested row does not exist. It is
+// domain.ErrNotFound, so errors.Is matches either name.
+var ErrNotFound = domain.ErrNotFound
 
 // ErrIncomplete is returned when a version is published before all its shards are stored.
 var ErrIncomplete = errors.New("index version incomplete")
@@ -279,7 +282,7 @@ func (s *Store) CurrentVersion(ctx context.Context) (string, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT version FROM catalog_current WHERE id = 1`).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", fmt.Errorf("current version: %w", ErrNotFound)
 	}
 	if err != nil {
 		return "", fmt.Errorf("current version: %w", err)

@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+
+	"github.com/curiodata/curio/internal/domain"
 )
 
 //go:embed migrations/*.sql
@@ -73,8 +75,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// ErrNotFound is returned when a requested row does not exist.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound is returned when a requested row does not exist: domain.ErrNotFound, the one
+// not-found error every store returns and the API maps to 404.
+var ErrNotFound = domain.ErrNotFound
 
 func notFound(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,11 +15,12 @@ import (
 	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/schedules"
+	"github.com/curiodata/curio/pipeline"
 	"github.com/curiodata/curio/workflows"
 )
 
 // cmdAssets prints the asset graph with partition status counts, or one asset's partitions.
-func cmdAssets(ctx context.Context, cfg config.Config, args []string, stdout io.Writer) error {
+func cmdAssets(ctx context.Context, cfg config.Config, defs *pipeline.Definitions, args []string, stdout io.Writer) error {
 	pg, _, err := openStores(ctx, endpoints(cfg), false)
 	if err != nil {
 		return err
@@ -29,11 +29,11 @@ func cmdAssets(ctx context.Context, cfg config.Config, args []string, stdout io.
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
 	defer tw.Flush()
 	if len(args) == 1 {
-		a, ok := assets.Lookup(args[0])
+		a, ok := defs.Asset(args[0])
 		if !ok {
-			return fmt.Errorf("unknown asset %q", args[0])
+			return fmt.Errorf("unknown asset %q: known assets are %s", args[0], strings.Join(defs.AssetNames(), ", "))
 		}
-		ps, err := assets.PartitionsOf(ctx, pg, a, time.Now())
+		ps, err := assets.PartitionsOf(ctx, pg, defs, a, time.Now())
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func cmdAssets(ctx context.Context, cfg config.Config, args []string, stdout io.
 		}
 		return nil
 	}
-	nodes, err := assets.Graph(ctx, pg, time.Now())
+	nodes, err := assets.Graph(ctx, pg, defs, time.Now())
 	if err != nil {
 		return err
 	}
@@ -79,18 +79,22 @@ func cmdAssets(ctx context.Context, cfg config.Config, args []string, stdout io.
 		if n.Fresh != nil {
 			fresh = map[bool]string{true: "yes", false: "NO"}[*n.Fresh]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Workflow, strings.Join(n.Upstreams, ","), strings.Join(counts, ", "), last, fresh)
+		ups := make([]string, len(n.Upstreams))
+		for i, u := range n.Upstreams {
+			ups[i] = u.Asset
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", n.Name, n.Job, strings.Join(ups, ","), strings.Join(counts, ", "), last, fresh)
 	}
 	return nil
 }
 
 // cmdSchedules implements `curio schedules apply [--file F]`.
-func cmdSchedules(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	flags, pos, err := splitFlags(args)
+func cmdSchedules(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *pipeline.Definitions, args []string, stdout io.Writer) error {
+	flags, pos, err := splitFlags(args, flagSet{Values: []string{"file"}})
 	if err != nil || len(pos) != 1 || pos[0] != "apply" {
-		return fmt.Errorf("usage: curio schedules apply [--file schedules.yaml]: %w", errUsage)
+		return usageError("usage: curio schedules apply [--file schedules.yaml]", err)
 	}
-	sc, err := schedules.Default()
+	sc, err := schedules.FromDefinitions(defs)
 	if f := flags["file"]; f != "" {
 		var b []byte
 		if b, err = os.ReadFile(f); err == nil {
@@ -114,10 +118,10 @@ func cmdSchedules(ctx context.Context, cfg config.Config, logger *slog.Logger, a
 
 // cmdBackfill implements `curio backfill ASSET --from --to [--only failed,missing] [--dry-run]`,
 // showing a progress bar while the Backfill workflow runs.
-func cmdBackfill(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout, stderr io.Writer) error {
-	flags, pos, err := splitFlags(args, "dry-run")
+func cmdBackfill(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *pipeline.Definitions, args []string, stdout, stderr io.Writer) error {
+	flags, pos, err := splitFlags(args, flagSet{Values: []string{"from", "to", "only", "parallel"}, Bools: []string{"dry-run"}})
 	if err != nil || len(pos) != 1 {
-		return fmt.Errorf("usage: curio backfill ASSET [--from T] [--to T] [--only failed,missing] [--dry-run] [--parallel N]: %w", errUsage)
+		return usageError("usage: curio backfill ASSET [--from T] [--to T] [--only failed,missing] [--dry-run] [--parallel N]", err)
 	}
 	in := workflows.BackfillInput{Asset: pos[0], From: flags["from"], To: flags["to"], DryRun: flags["dry-run"] == "true"}
 	if o := flags["only"]; o != "" {
@@ -128,14 +132,9 @@ func cmdBackfill(ctx context.Context, cfg config.Config, logger *slog.Logger, ar
 			return fmt.Errorf("--parallel must be a positive integer, got %q", p)
 		}
 	}
-	asset, ok := assets.Lookup(in.Asset)
+	asset, ok := defs.Asset(in.Asset)
 	if !ok {
-		var names []string
-		for _, a := range assets.Registry() {
-			names = append(names, a.Name)
-		}
-		sort.Strings(names)
-		return fmt.Errorf("unknown asset %q: known assets are %s", in.Asset, strings.Join(names, ", "))
+		return fmt.Errorf("unknown asset %q: known assets are %s", in.Asset, strings.Join(defs.AssetNames(), ", "))
 	}
 	// Check the range here, with the same rules as the workflow, so a typo or an oversized
 	// range is a clear error now rather than a failed run.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -20,9 +20,9 @@ func cmdEvents(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if len(args) == 0 || args[0] != "generate" {
 		return fmt.Errorf("%s: %w", use, errUsage)
 	}
-	flags, pos, err := splitFlags(args[1:])
+	flags, pos, err := splitFlags(args[1:], flagSet{Values: []string{"rate", "users", "duration", "seed"}})
 	if err != nil || len(pos) > 0 {
-		return fmt.Errorf("%s: %w", use, errUsage)
+		return usageError(use, err)
 	}
 	rate, users, seed, dur := 50.0, 1000, uint64(time.Now().UnixNano()), time.Duration(0)
 	if v, ok := flags["rate"]; ok {

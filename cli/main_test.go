@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -26,11 +26,11 @@ func TestRedact(t *testing.T) {
 }
 
 func TestSplitFlags(t *testing.T) {
-	flags, pos, err := splitFlags([]string{"CatalogPipeline", "{}", "--no-wait", "--id", "x", "--queue=q"}, "no-wait")
+	flags, pos, err := splitFlags([]string{"CatalogPipeline", "{}", "--no-wait", "--id", "x", "--queue=q"}, flagSet{Values: []string{"id", "queue"}, Bools: []string{"no-wait"}})
 	if err != nil || len(pos) != 2 || flags["no-wait"] != "true" || flags["id"] != "x" || flags["queue"] != "q" {
 		t.Fatalf("flags=%v pos=%v err=%v", flags, pos, err)
 	}
-	if _, _, err := splitFlags([]string{"--id"}); err == nil {
+	if _, _, err := splitFlags([]string{"--id"}, flagSet{Values: []string{"id"}}); err == nil {
 		t.Error("want error for a flag without value")
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -29,14 +29,15 @@ import (
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/temporaldev"
+	"github.com/curiodata/curio/pipeline"
 	"github.com/curiodata/curio/scrapers"
 	"github.com/curiodata/curio/worker"
 	"github.com/curiodata/curio/workflows"
 )
 
-func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout io.Writer) error {
+func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []pipeline.Job, stdout io.Writer) error {
 	logger.Info("starting curio dev", "data_dir", cfg.DataDir)
-	stack, err := devstack.Start(ctx, cfg, logger, devstack.Options{})
+	stack, err := devstack.Start(ctx, cfg, logger, devstack.Options{Jobs: jobs})
 	if err != nil {
 		return err
 	}
@@ -87,7 +88,7 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, stdout 
 			}
 		}()
 	}
-	if sc, err := schedules.Default(); err != nil {
+	if sc, err := schedules.FromDefinitions(stack.Definitions); err != nil {
 		logger.Error("schedules config", "err", err)
 	} else if res, err := schedules.ApplyWithRetry(ctx, stack.Temporal, sc, cfg.TaskQueue, schedules.RetryOptions{Logger: logger}); err != nil {
 		logger.Error("could not apply schedules", "err", err)
@@ -200,10 +201,10 @@ func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) err
 	return nil
 }
 
-func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string) error {
-	flags, pos, err := splitFlags(args)
+func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *pipeline.Definitions, args []string) error {
+	flags, pos, err := splitFlags(args, flagSet{Values: []string{"identity", "queue"}})
 	if err != nil || len(pos) > 0 {
-		return fmt.Errorf("usage: curio worker [--identity NAME] [--queue QUEUE]: %w", errUsage)
+		return usageError("usage: curio worker [--identity NAME] [--queue QUEUE]", err)
 	}
 	host, _ := os.Hostname()
 	id := flags["identity"]
@@ -226,7 +227,7 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 		return err
 	}
 	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
-		KafkaBrokers: e.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}}
+		KafkaBrokers: e.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Assets: defs}
 	if len(e.KafkaBrokers) > 0 {
 		n, err := kafka.NewNotifier(e.KafkaBrokers)
 		if err != nil {
@@ -256,7 +257,7 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 			}
 		}()
 	}
-	w := worker.New(c, acts, worker.Options{TaskQueue: queue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
+	w := worker.New(c, acts, defs, worker.Options{TaskQueue: queue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
 	logger.Info("worker running", "identity", id, "task_queue", queue, "temporal", e.TemporalHostPort)
 	// Run returns when the interrupt channel fires; Stop then drains in-flight activities
 	// for up to the shutdown grace period.
@@ -265,7 +266,7 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	return w.Run(stopCh)
 }
 
-func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *pipeline.Definitions) error {
 	e := endpoints(cfg)
 	pg, my, err := openStores(ctx, e, true)
 	if err != nil {
@@ -297,7 +298,7 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	}
 	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
 	srv := api.NewServer(api.New(api.Deps{
-		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()).WithLag(ingest.LagOptions{Brokers: e.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: my, Assets: pg, ShardStats: pg, Static: frontend.FS(),
+		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()).WithLag(ingest.LagOptions{Brokers: e.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: my, Assets: pg, Definitions: defs, ShardStats: pg, Static: frontend.FS(),
 		Logger: logger, TemporalUIURL: e.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Admin: admin, Limits: limits,
 		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
 	}), limits)
@@ -314,10 +315,14 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	return nil
 }
 
-func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stdout io.Writer) error {
-	flags, pos, err := splitFlags(args, "no-wait")
+func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *pipeline.Definitions, args []string, stdout io.Writer) error {
+	flags, pos, err := splitFlags(args, flagSet{Values: []string{"id"}, Bools: []string{"no-wait", "list"}})
+	if err == nil && flags["list"] == "true" && len(pos) == 0 {
+		listJobs(defs, stdout)
+		return nil
+	}
 	if err != nil || len(pos) < 1 || len(pos) > 2 {
-		return fmt.Errorf("usage: curio run WORKFLOW [JSON] [--id ID] [--no-wait]: %w", errUsage)
+		return usageError("usage: curio run WORKFLOW [JSON] [--id ID] [--no-wait] | curio run --list", err)
 	}
 	name, input := pos[0], json.RawMessage("{}")
 	if len(pos) == 2 {
@@ -326,7 +331,7 @@ func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, args []
 		}
 		input = json.RawMessage(pos[1])
 	}
-	in, err := workflows.DecodeInput(name, input)
+	in, err := defs.DecodeInput(name, input)
 	if err != nil {
 		return err
 	}
@@ -356,10 +361,42 @@ func cmdRun(ctx context.Context, cfg config.Config, logger *slog.Logger, args []
 	return nil
 }
 
+// listJobs prints the jobs a user can start, with their assets and input fields.
+func listJobs(defs *pipeline.Definitions, stdout io.Writer) {
+	for _, name := range defs.JobNames() {
+		j, _ := defs.Job(name)
+		fmt.Fprintf(stdout, "%s\n    %s\n", j.Name, j.Description)
+		if len(j.Assets) > 0 {
+			names := make([]string, len(j.Assets))
+			for i, a := range j.Assets {
+				names[i] = a.Name
+				if a.Partitioning.Partitioned() {
+					names[i] += " (" + string(a.Partitioning.Kind) + ")"
+				}
+			}
+			fmt.Fprintf(stdout, "    assets: %s\n", strings.Join(names, ", "))
+		}
+		for _, s := range j.Schedules {
+			fmt.Fprintf(stdout, "    schedule %s: %s\n", s.ID, s.Cron)
+		}
+		fields := defs.InputFields(name)
+		if len(fields) == 0 {
+			fmt.Fprintln(stdout, "    input: {}")
+		}
+		for _, f := range fields {
+			def := ""
+			if f.Default != "" {
+				def = " (default " + f.Default + ")"
+			}
+			fmt.Fprintf(stdout, "    input field %q: %s%s\n", f.Name, f.Type, def)
+		}
+	}
+}
+
 func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args []string, stderr io.Writer) error {
-	_, pos, err := splitFlags(args)
+	_, pos, err := splitFlags(args, flagSet{})
 	if err != nil || len(pos) < 2 {
-		return fmt.Errorf("usage: curio import movies-csv|imdb-tsv|moma-artists|moma-artworks FILE [RATINGS_FILE]: %w", errUsage)
+		return usageError("usage: curio import movies-csv|imdb-tsv|moma-artists|moma-artworks FILE [RATINGS_FILE]", err)
 	}
 	in := activities.DatasetInput{Format: pos[0], Paths: pos[1:]}
 	if err := in.Validate(); err != nil {

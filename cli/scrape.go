@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -18,9 +18,9 @@ func cmdScrape(args []string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "parse" {
 		return fmt.Errorf("%s: %w", use, errUsage)
 	}
-	flags, pos, err := splitFlags(args[1:])
+	flags, pos, err := splitFlags(args[1:], flagSet{Values: []string{"source"}})
 	if err != nil || len(pos) != 1 {
-		return fmt.Errorf("%s: %w", use, errUsage)
+		return usageError(use, err)
 	}
 	body, err := os.ReadFile(pos[0])
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/pipeline"
+	"github.com/curiodata/curio/workflows"
 )
 
 // TestBackfillChecksTheRangeFirst: a bad or oversized range is a clear error before the CLI
@@ -38,9 +40,18 @@ func TestBackfillChecksTheRangeFirst(t *testing.T) {
 		{[]string{assets.RawEvents, "--from", "1970-01-01T00", "--to", "2199-12-31T00", "--dry-run"}, assets.ErrBadRange, "a day from now"},
 		{[]string{assets.RawEvents, "--from", "2020-01-01", "--to", "2020-01-04"}, assets.ErrTooManyPartitions, "72 partitions"},
 	} {
-		err := cmdBackfill(context.Background(), cfg, logger, tc.args, io.Discard, io.Discard)
+		err := cmdBackfill(context.Background(), cfg, logger, builtinDefs(t), tc.args, io.Discard, io.Discard)
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
 			t.Errorf("%v: got %v, want %v mentioning %s", tc.args, err, tc.want, tc.text)
 		}
 	}
+}
+
+func builtinDefs(t *testing.T) *pipeline.Definitions {
+	t.Helper()
+	defs, err := workflows.Definitions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
 }
