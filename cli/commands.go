@@ -17,11 +17,9 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/curiodata/curio/activities"
-	"github.com/curiodata/curio/api"
-	"github.com/curiodata/curio/frontend"
+	"github.com/curiodata/curio/internal/app"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/devstack"
-	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/schedules"
@@ -30,8 +28,6 @@ import (
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/temporaldev"
 	"github.com/curiodata/curio/pipeline"
-	"github.com/curiodata/curio/scrapers"
-	"github.com/curiodata/curio/worker"
 	"github.com/curiodata/curio/workflows"
 )
 
@@ -222,19 +218,18 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, defs
 	}
 	defer pg.Close()
 	defer my.Close()
-	fetcher, err := scrapers.NewFetcher(scrapers.Options{UserAgent: cfg.ScrapeUserAgent, Delay: cfg.ScrapeDelay, Parallelism: cfg.ScrapeParallel})
+	fetcher, err := app.NewFetcher(cfg)
 	if err != nil {
 		return err
 	}
-	acts := &activities.Activities{PG: pg, MySQL: my, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
-		KafkaBrokers: e.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Assets: defs}
+	parts := app.WorkerParts{Identity: id, TaskQueue: queue, KafkaBrokers: e.KafkaBrokers, Fetcher: fetcher}
 	if len(e.KafkaBrokers) > 0 {
 		n, err := kafka.NewNotifier(e.KafkaBrokers)
 		if err != nil {
 			logger.Warn("kafka unavailable; published versions will be picked up by API polling", "err", err)
 		} else {
 			defer n.Close()
-			acts.Notifier = n
+			parts.Notifier = n
 		}
 	}
 	c, err := dialTemporal(ctx, cfg, e, logger)
@@ -257,7 +252,7 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, defs
 			}
 		}()
 	}
-	w := worker.New(c, acts, defs, worker.Options{TaskQueue: queue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
+	w := app.NewWorker(c, cfg, app.Stores{PG: pg, MySQL: my}, defs, logger, parts)
 	logger.Info("worker running", "identity", id, "task_queue", queue, "temporal", e.TemporalHostPort)
 	// Run returns when the interrupt channel fires; Stop then drains in-flight activities
 	// for up to the shutdown grace period.
@@ -283,30 +278,24 @@ func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *p
 	if err != nil {
 		return fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
-	var admin *api.Admin
+	parts := app.APIParts{Index: holder, KafkaBrokers: e.KafkaBrokers, TemporalUIURL: e.TemporalUIURL}
 	if cfg.AdminToken != "" {
-		// Lazy: the API serves searches even while Temporal is unreachable.
+		// Lazy: the API serves searches even while Temporal is unreachable (and stays ready:
+		// readiness is about serving searches, so it does not include Temporal here).
 		tc, err := client.NewLazyClient(client.Options{HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
 			Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client"))})
 		if err != nil {
 			return fmt.Errorf("temporal client for the admin API: %w", err)
 		}
 		defer tc.Close()
-		admin = &api.Admin{Token: cfg.AdminToken, Temporal: tc, TaskQueue: cfg.TaskQueue, MaxBackfillPartitions: cfg.BackfillMaxPartitions}
+		parts.Temporal = tc
 	} else {
 		logger.Info("admin endpoints disabled: CURIO_ADMIN_TOKEN is not set")
 	}
-	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
-	srv := api.NewServer(api.New(api.Deps{
-		Items: my, Index: holder, Activity: ingest.NewReader(pg.Pool()).WithLag(ingest.LagOptions{Brokers: e.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: my, Assets: pg, Definitions: defs, ShardStats: pg, Static: frontend.FS(),
-		Logger: logger, TemporalUIURL: e.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Admin: admin, Limits: limits,
-		Ready: func(ctx context.Context) error { return errors.Join(pg.Ping(ctx), my.Ping(ctx)) },
-	}), limits)
+	srv := app.NewAPI(cfg, app.Stores{PG: pg, MySQL: my}, defs, logger, parts)
 	go func() {
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
+		app.Shutdown(srv, cfg)
 	}()
 	logger.Info("api listening", "url", "http://"+ln.Addr().String())
 	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

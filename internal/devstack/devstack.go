@@ -21,11 +21,8 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 
-	"github.com/curiodata/curio/activities"
-	"github.com/curiodata/curio/api"
-	"github.com/curiodata/curio/frontend"
+	"github.com/curiodata/curio/internal/app"
 	"github.com/curiodata/curio/internal/config"
-	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/localdb"
@@ -34,8 +31,6 @@ import (
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/temporaldev"
 	"github.com/curiodata/curio/pipeline"
-	"github.com/curiodata/curio/scrapers"
-	"github.com/curiodata/curio/worker"
 	"github.com/curiodata/curio/workflows"
 )
 
@@ -169,17 +164,17 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	}
 	s.closers = append(s.closers, s.Temporal.Close)
 
-	fetcher, err := scrapers.NewFetcher(scrapers.Options{UserAgent: cfg.ScrapeUserAgent, Delay: cfg.ScrapeDelay, Parallelism: cfg.ScrapeParallel})
+	fetcher, err := app.NewFetcher(cfg)
 	if err != nil {
 		return nil, err
 	}
+	stores := app.Stores{PG: s.PG, MySQL: s.MySQL}
 	host, _ := os.Hostname()
 	var workers []sdkworker.Worker
 	for i := 1; i <= cfg.Workers; i++ {
 		id := fmt.Sprintf("curio-worker-%d@%s", i, host)
-		acts := &activities.Activities{PG: s.PG, MySQL: s.MySQL, Notifier: notifier, Logger: logger.With("worker", id), Identity: id, Fetcher: fetcher,
-			KafkaBrokers: s.KafkaBrokers, EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Assets: defs}
-		w := worker.New(s.Temporal, acts, defs, worker.Options{TaskQueue: cfg.TaskQueue, Identity: id, MaxActivities: cfg.WorkerSlots, StopTimeout: cfg.ShutdownGrace})
+		w := app.NewWorker(s.Temporal, cfg, stores, defs, logger,
+			app.WorkerParts{Identity: id, KafkaBrokers: s.KafkaBrokers, Fetcher: fetcher, Notifier: notifier})
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("start worker %s: %w", id, err)
 		}
@@ -208,30 +203,14 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	if err != nil {
 		return nil, fmt.Errorf("listen on CURIO_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
 	}
-	var admin *api.Admin
-	if cfg.AdminToken != "" {
-		admin = &api.Admin{Token: cfg.AdminToken, Temporal: s.Temporal, TaskQueue: cfg.TaskQueue, MaxBackfillPartitions: cfg.BackfillMaxPartitions}
-	}
-	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
-	srv := api.NewServer(api.New(api.Deps{
-		Items: s.MySQL, Index: s.Index, Activity: ingest.NewReader(s.PG.Pool()).WithLag(ingest.LagOptions{Brokers: s.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}), Models: s.MySQL, Assets: s.PG, Definitions: defs, ShardStats: s.PG,
-		Static: frontend.FS(), TemporalUIURL: s.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Logger: logger,
-		Admin: admin, Limits: limits,
-		Ready: func(ctx context.Context) error {
-			_, terr := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
-			return errors.Join(s.PG.Ping(ctx), s.MySQL.Ping(ctx), terr)
-		},
-	}), limits)
+	srv := app.NewAPI(cfg, stores, defs, logger, app.APIParts{Index: s.Index, KafkaBrokers: s.KafkaBrokers,
+		Temporal: s.Temporal, TemporalUIURL: s.TemporalUIURL, Ready: app.TemporalReady(s.Temporal)})
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
-	s.closers = append(s.closers, func() {
-		sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
-		defer c()
-		_ = srv.Shutdown(sctx)
-	})
+	s.closers = append(s.closers, func() { app.Shutdown(srv, cfg) })
 	s.APIURL = "http://" + ln.Addr().String()
 	return s, nil
 }

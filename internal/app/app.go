@@ -1,0 +1,122 @@
+// Package app is the one application wiring of Curio's processes: how a worker's
+// activities and Temporal worker, and the API server, are built from the configuration,
+// the stores and the definitions. `curio dev` (internal/devstack), `curio worker`, `curio
+// api` (package cli) and the end-to-end tests all build their parts here, so they cannot
+// drift apart.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/api"
+	"github.com/curiodata/curio/frontend"
+	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/events"
+	"github.com/curiodata/curio/internal/ingest"
+	"github.com/curiodata/curio/internal/serving"
+	"github.com/curiodata/curio/internal/storage/mysql"
+	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/pipeline"
+	"github.com/curiodata/curio/scrapers"
+	"github.com/curiodata/curio/worker"
+)
+
+// Stores are the databases a process uses.
+type Stores struct {
+	PG    *postgres.Store
+	MySQL *mysql.Store
+}
+
+// NewFetcher is the crawler every worker shares, configured by cfg.
+func NewFetcher(cfg config.Config) (*scrapers.Fetcher, error) {
+	f, err := scrapers.NewFetcher(scrapers.Options{UserAgent: cfg.ScrapeUserAgent, Delay: cfg.ScrapeDelay, Parallelism: cfg.ScrapeParallel})
+	if err != nil {
+		return nil, fmt.Errorf("crawler: %w", err)
+	}
+	return f, nil
+}
+
+// WorkerParts are what one worker identity needs beyond the configuration.
+type WorkerParts struct {
+	Identity     string
+	TaskQueue    string // default cfg.TaskQueue
+	KafkaBrokers []string
+	Fetcher      *scrapers.Fetcher
+	Notifier     activities.VersionNotifier // optional
+}
+
+// NewWorker builds one worker's activities and its Temporal worker (not started), with
+// every job of defs registered.
+func NewWorker(c client.Client, cfg config.Config, st Stores, defs *pipeline.Definitions, logger *slog.Logger, p WorkerParts) sdkworker.Worker {
+	acts := &activities.Activities{PG: st.PG, MySQL: st.MySQL, Notifier: p.Notifier, Logger: logger.With("worker", p.Identity),
+		Identity: p.Identity, Fetcher: p.Fetcher, KafkaBrokers: p.KafkaBrokers,
+		EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Assets: defs}
+	queue := p.TaskQueue
+	if queue == "" {
+		queue = cfg.TaskQueue
+	}
+	return worker.New(c, acts, defs, worker.Options{TaskQueue: queue, Identity: p.Identity, MaxActivities: cfg.WorkerSlots,
+		StopTimeout: cfg.ShutdownGrace})
+}
+
+// APIParts are what the API needs beyond the configuration and the stores.
+type APIParts struct {
+	Index        *serving.Holder
+	KafkaBrokers []string
+	// Temporal starts admin runs; nil (or no CURIO_ADMIN_TOKEN) disables the admin endpoints.
+	Temporal          client.Client
+	TemporalUIURL     string
+	TemporalNamespace string
+	// Ready adds checks to the databases' pings in /readyz (e.g. Temporal's health); nil: none.
+	Ready func(ctx context.Context) error
+}
+
+// NewAPI builds the API and web app server (not listening) with the limits of cfg.
+func NewAPI(cfg config.Config, st Stores, defs *pipeline.Definitions, logger *slog.Logger, p APIParts) *http.Server {
+	var admin *api.Admin
+	if cfg.AdminToken != "" && p.Temporal != nil {
+		admin = &api.Admin{Token: cfg.AdminToken, Temporal: p.Temporal, TaskQueue: cfg.TaskQueue, MaxBackfillPartitions: cfg.BackfillMaxPartitions}
+	}
+	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
+	return api.NewServer(api.New(api.Deps{
+		Items: st.MySQL, Index: p.Index, Models: st.MySQL, Assets: st.PG, Definitions: defs, ShardStats: st.PG,
+		Activity: ingest.NewReader(st.PG.Pool()).WithLag(ingest.LagOptions{Brokers: p.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}),
+		Static:   frontend.FS(), TemporalUIURL: p.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Logger: logger,
+		Admin: admin, Limits: limits,
+		Ready: func(ctx context.Context) error {
+			err := errors.Join(st.PG.Ping(ctx), st.MySQL.Ping(ctx))
+			if p.Ready != nil {
+				err = errors.Join(err, p.Ready(ctx))
+			}
+			return err
+		},
+	}), limits)
+}
+
+// Shutdown stops srv, letting in-flight requests finish for up to CURIO_SHUTDOWN_GRACE.
+func Shutdown(srv *http.Server, cfg config.Config) {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
+
+// TemporalReady is an APIParts.Ready check that Temporal answers.
+func TemporalReady(c client.Client) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+			return fmt.Errorf("temporal: %w", err)
+		}
+		return nil
+	}
+}
