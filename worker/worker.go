@@ -25,7 +25,7 @@ type Options struct {
 
 // New returns a worker (not started) with every job of defs and Curio's activities
 // registered.
-func New(c client.Client, acts *activities.Activities, defs *pipeline.Definitions, opts Options) sdkworker.Worker {
+func New(c client.Client, acts *activities.Activities, defs *pipeline.Definitions, opts Options, slices ...any) sdkworker.Worker {
 	if opts.MaxActivities <= 0 {
 		opts.MaxActivities = 4
 	}
@@ -37,13 +37,14 @@ func New(c client.Client, acts *activities.Activities, defs *pipeline.Definition
 		MaxConcurrentActivityExecutionSize: opts.MaxActivities,
 		WorkerStopTimeout:                  opts.StopTimeout,
 	})
-	Register(w, acts, defs)
+	Register(w, acts, defs, slices...)
 	return w
 }
 
-// Register adds every job's workflow (and a user job's activities) from defs, and the
-// built-in jobs' activities (the methods of acts), to r.
-func Register(r sdkworker.Registry, acts *activities.Activities, defs *pipeline.Definitions) {
+// Register adds every job's workflow (and a user job's activities) from defs, the
+// built-in jobs' shared activities (the methods of acts) and the activity structs of the
+// pipelines that have their own package under activities/ (slices), to r.
+func Register(r sdkworker.Registry, acts *activities.Activities, defs *pipeline.Definitions, slices ...any) {
 	var res pipeline.Resources
 	if acts.PG != nil {
 		res.Warehouse = acts.PG.Pool()
@@ -51,4 +52,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities, defs *pipeline.
 	res.Logger = acts.Logger
 	defs.Register(r, res)
 	r.RegisterActivityWithOptions(acts, activity.RegisterOptions{})
+	for _, s := range slices {
+		r.RegisterActivityWithOptions(s, activity.RegisterOptions{})
+	}
 }

@@ -65,7 +65,13 @@ func NewWorker(c client.Client, cfg config.Config, st Stores, defs *pipeline.Def
 		queue = cfg.TaskQueue
 	}
 	return worker.New(c, acts, defs, worker.Options{TaskQueue: queue, Identity: p.Identity, MaxActivities: cfg.WorkerSlots,
-		StopTimeout: cfg.ShutdownGrace})
+		StopTimeout: cfg.ShutdownGrace}, Slices(st, acts.Logger, p.Identity)...)
+}
+
+// Slices builds the activity structs of the pipelines that have their own package under
+// activities/, each holding only the stores it needs. One line per pipeline.
+func Slices(st Stores, logger *slog.Logger, identity string) []any {
+	return []any{}
 }
 
 // APIParts are what the API needs beyond the configuration and the stores.
