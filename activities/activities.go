@@ -37,8 +37,6 @@ type Activities struct {
 	Assets *pipeline.Definitions
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
-
-	topicDocs topicDocCache // documents of topic shards this worker swept: they never change within a run
 }
 
 func (a *Activities) batchSize() int {

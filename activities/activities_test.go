@@ -15,9 +15,7 @@ import (
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/search"
 	"github.com/curiodata/curio/internal/serving"
-	"github.com/curiodata/curio/internal/storage/mysql"
-	"github.com/curiodata/curio/internal/storage/postgres"
-	"github.com/curiodata/curio/internal/testdb"
+	"github.com/curiodata/curio/internal/teststores"
 	"github.com/curiodata/curio/pipeline"
 	"github.com/curiodata/curio/workflows"
 )
@@ -31,23 +29,7 @@ func (r *recorder) PublishVersion(_ context.Context, v string) error {
 
 func setup(t *testing.T) (*activities.Activities, *testsuite.TestActivityEnvironment, *recorder) {
 	t.Helper()
-	ctx := context.Background()
-	pg, err := postgres.Open(ctx, testdb.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pg.Close)
-	my, err := mysql.Open(ctx, testdb.MySQL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { my.Close() })
-	if _, err := pg.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := my.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	pg, my, _ := teststores.Open(t)
 	rec := &recorder{}
 	a := &activities.Activities{PG: pg, MySQL: my, Notifier: rec, Identity: "test-worker", BatchSize: 500,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Assets: builtinDefs(t)}

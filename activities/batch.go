@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -26,47 +25,9 @@ type BatchShardResult struct {
 	Attempt int    `json:"attempt"`
 }
 
-func (in BatchShardInput) validate() error {
-	if in.Shards <= 0 || in.Shard < 0 || in.Shard >= in.Shards || in.Version == "" {
-		return nonRetryable(ErrTypeBadInput, fmt.Errorf("%s: bad shard %d/%d of version %q", in.Job, in.Shard, in.Shards, in.Version))
-	}
-	return nil
-}
-
-func (in BatchShardInput) params(v any) error {
-	if len(in.Params) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(in.Params, v); err != nil {
-		return nonRetryable(ErrTypeBadInput, fmt.Errorf("%s params: %w", in.Job, err))
-	}
-	return nil
-}
-
 // finishShard records who ran the shard (batch_shard_runs) and builds its result.
 func (a *Activities) finishShard(ctx context.Context, in BatchShardInput, items int, started time.Time) (BatchShardResult, error) {
-	info := activity.GetInfo(ctx)
-	_, err := a.PG.Pool().Exec(ctx, `INSERT INTO batch_shard_runs (job, version, shard, attempt, worker, items, started_at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (job, version, shard, attempt) DO UPDATE SET worker = EXCLUDED.worker,
-		items = EXCLUDED.items, finished_at = now()`, in.Job, in.Version, in.Shard, info.Attempt, a.Identity, items, started)
-	if err != nil {
-		return BatchShardResult{}, fmt.Errorf("record shard %s/%d: %w", in.Job, in.Shard, err)
-	}
-	return BatchShardResult{Shard: in.Shard, Items: items, Worker: a.Identity, Attempt: int(info.Attempt)}, nil
-}
-
-// publishModel records a published model version in the warehouse.
-func (a *Activities) publishModel(ctx context.Context, model, version string, rows int64) error {
-	_, err := a.PG.Pool().Exec(ctx, `INSERT INTO model_versions (model, version, rows) VALUES ($1, $2, $3)
-		ON CONFLICT (model, version) DO UPDATE SET rows = EXCLUDED.rows, published_at = now()`, model, version, rows)
-	if err == nil {
-		_, err = a.PG.Pool().Exec(ctx, `INSERT INTO model_current (model, version) VALUES ($1, $2)
-			ON CONFLICT (model) DO UPDATE SET version = EXCLUDED.version`, model, version)
-	}
-	if err != nil {
-		return fmt.Errorf("record %s version %s: %w", model, version, err)
-	}
-	return nil
+	return FinishShard(ctx, a.PG.BatchRuns(), a.Identity, in, items, started)
 }
 
 // ShardProgress is heartbeated by shard activities that resume mid-shard.
@@ -86,7 +47,7 @@ func resumePoint(ctx context.Context) int {
 // fan-out itself costs per shard (scheduling, dispatch, result, bookkeeping).
 func (a *Activities) NoopShard(ctx context.Context, in BatchShardInput) (BatchShardResult, error) {
 	started := time.Now()
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return BatchShardResult{}, err
 	}
 	return a.finishShard(ctx, in, 0, started)

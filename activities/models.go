@@ -9,22 +9,9 @@ import (
 	"github.com/curiodata/curio/internal/published"
 )
 
-// switchModel writes the last rows of a model version, switches MySQL to the version and
-// records it.
+// switchModel is SwitchModel with this worker's stores.
 func switchModel[V any](ctx context.Context, a *Activities, m published.Model[V], version string, last []published.Row[V]) (ModelPublishResult, error) {
-	if err := m.Put(ctx, a.MySQL, version, last); err != nil {
-		return ModelPublishResult{}, err
-	}
-	n, err := m.Switch(ctx, a.MySQL, version)
-	if err != nil {
-		return ModelPublishResult{}, err
-	}
-	model := m.Name()
-	if err := a.publishModel(ctx, model, version, n); err != nil {
-		return ModelPublishResult{}, err
-	}
-	a.log(ctx).Info("model published", "model", model, "version", version, "rows", n)
-	return ModelPublishResult{Model: model, Version: version, Rows: n}, nil
+	return SwitchModel(ctx, a.MySQL, a.PG.BatchRuns(), a.Logger, m, version, last)
 }
 
 // publishGrouped publishes a model whose rows come from query ordered by key: consecutive

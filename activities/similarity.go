@@ -61,11 +61,11 @@ func (a *Activities) catalogDocs(ctx context.Context) ([]similar.Doc, error) {
 // worker resumes at the first unfinished chunk; each chunk replaces its rows.
 func (a *Activities) SimilarityShard(ctx context.Context, in BatchShardInput) (BatchShardResult, error) {
 	started := time.Now()
-	if err := in.validate(); err != nil {
+	if err := in.Validate(); err != nil {
 		return BatchShardResult{}, err
 	}
 	p := SimilarityParams{K: 10, Chunk: 200}
-	if err := in.params(&p); err != nil {
+	if err := in.DecodeParams(&p); err != nil {
 		return BatchShardResult{}, err
 	}
 	docs, err := a.catalogDocs(ctx)

@@ -117,6 +117,7 @@ func (h *handlers) startBackfill(c *gin.Context) {
 	// The server's limit, whatever the body says; checked here with the workflow's own rules,
 	// so a bad or oversized range is a 400 now, not a failed run later.
 	bf.MaxPartitions = h.d.Admin.MaxBackfillPartitions
+	bf.State = nil // a continued run's carried plan is the workflow's own, never a caller's
 	if _, err := assets.ParseBackfillRange(a, bf.From, bf.To, time.Now(), bf.MaxPartitions); err != nil {
 		h.fail(c, badRequest{err.Error()})
 		return

@@ -175,7 +175,8 @@ func cmdBackfill(ctx context.Context, cfg config.Config, logger *slog.Logger, de
 			}
 			return err
 		case <-tick.C:
-			if v, err := c.QueryWorkflow(ctx, run.GetID(), run.GetRunID(), workflows.ProgressQuery); err == nil {
+			// By workflow id alone: the query goes to the latest run, as the backfill continues as new.
+			if v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.ProgressQuery); err == nil {
 				var p workflows.BackfillProgress
 				if v.Get(&p) == nil {
 					printBar(stderr, p)

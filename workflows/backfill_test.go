@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
@@ -141,4 +143,150 @@ func backfillWorkflow(t *testing.T) func(workflow.Context, BackfillInput) (Backf
 	}
 	j, _ := defs.Job(BackfillName)
 	return j.Workflow.(func(workflow.Context, BackfillInput) (BackfillProgress, error))
+}
+
+// backfillRun runs the Backfill workflow over planned (the PlanBackfill answer) with in and
+// returns its progress query at the end, the partitions its children materialized, how many
+// times it planned and the workflow's error.
+func backfillRun(t *testing.T, planned []string, in BackfillInput, opts ...func(*testsuite.TestWorkflowEnvironment)) (BackfillProgress, []string, int, error) {
+	t.Helper()
+	env := newEnv(t)
+	passingChecks(env)
+	env.SetStartTime(time.Date(2026, 11, 23, 12, 30, 0, 0, time.UTC))
+	env.RegisterWorkflowWithOptions(LandEvents, workflow.RegisterOptions{Name: LandEventsName})
+	for _, o := range opts {
+		o(env)
+	}
+	var a *activities.Activities
+	plans := 0
+	env.OnActivity(a.PlanBackfill, mock.Anything, mock.Anything).Return(
+		func(context.Context, activities.BackfillPlanInput) ([]string, error) { plans++; return planned, nil }).Maybe()
+	var mu sync.Mutex
+	var ran []string
+	env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
+			mu.Lock()
+			ran = append(ran, assets.PartitionKey(in.Hour))
+			mu.Unlock()
+			return activities.HourResult{Hour: in.Hour}, nil
+		}).Maybe()
+	env.ExecuteWorkflow(backfillWorkflow(t), in)
+	var p BackfillProgress
+	if v, err := env.QueryWorkflow(ProgressQuery); err != nil {
+		t.Fatal(err)
+	} else if err := v.Get(&p); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(ran)
+	return p, ran, plans, env.GetWorkflowError()
+}
+
+// backfillContinued asserts err continues the backfill as new and returns the next input.
+func backfillContinued(t *testing.T, err error) BackfillInput {
+	t.Helper()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		t.Fatalf("want continue-as-new, got %v", err)
+	}
+	if can.WorkflowType.Name != BackfillName {
+		t.Fatalf("continued as %q", can.WorkflowType.Name)
+	}
+	var next BackfillInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.State == nil {
+		t.Fatal("continued without state")
+	}
+	return next
+}
+
+var fivePartitions = []string{"2026-11-23T05", "2026-11-23T06", "2026-11-23T07", "2026-11-23T08", "2026-11-23T09"}
+
+func TestBackfillContinuesAsNewWithTheRestOfThePlan(t *testing.T) {
+	in := BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T05", To: "2026-11-23T10", PartitionsPerRun: 2}
+	p, ran, plans, err := backfillRun(t, fivePartitions, in)
+	next := backfillContinued(t, err)
+	st := next.State
+	if plans != 1 || !slices.Equal(ran, fivePartitions[:2]) {
+		t.Errorf("first run planned %d times and ran %v, want once and %v", plans, ran, fivePartitions[:2])
+	}
+	if !slices.Equal(st.Partitions, fivePartitions) || !slices.Equal(st.Remaining(), fivePartitions[2:]) || len(st.Done) != 2 ||
+		len(st.Failed)+len(st.Skipped) != 0 {
+		t.Errorf("carried state %+v (remaining %v), want 2 done and 3 remaining", st, st.Remaining())
+	}
+	if next.Asset != in.Asset || next.From != in.From || next.To != in.To || next.PartitionsPerRun != 2 || next.MaxParallel != 4 {
+		t.Errorf("next input %+v does not carry the backfill's settings", next)
+	}
+	if len(p.Partitions) != 5 || len(p.Done) != 2 || len(p.Running) != 0 {
+		t.Errorf("progress at the end of the first run %+v, want 2 of 5 done", p)
+	}
+
+	// A run from that input neither plans again nor redoes the done partitions; with room for
+	// the rest it finishes, and its progress and result cover the whole backfill.
+	last := next
+	last.PartitionsPerRun = 0
+	p, ran, plans, err = backfillRun(t, fivePartitions, last)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plans != 0 || !slices.Equal(ran, fivePartitions[2:]) {
+		t.Errorf("continued run planned %d times and ran %v, want %v", plans, ran, fivePartitions[2:])
+	}
+	done := slices.Clone(p.Done)
+	slices.Sort(done)
+	if !slices.Equal(p.Partitions, fivePartitions) || !slices.Equal(done, fivePartitions) || len(p.Failed)+len(p.Skipped) != 0 {
+		t.Errorf("final progress %+v, want all 5 done", p)
+	}
+
+	// With 2 a run, the continued run continues again; its progress counts the carried ones.
+	p, ran, plans, err = backfillRun(t, fivePartitions, next)
+	again := backfillContinued(t, err)
+	if plans != 0 || !slices.Equal(ran, fivePartitions[2:4]) || len(p.Done) != 4 || len(p.Partitions) != 5 ||
+		!slices.Equal(again.State.Remaining(), fivePartitions[4:]) {
+		t.Errorf("second run ran %v, progress %+v, continued with %+v", ran, p, again.State)
+	}
+}
+
+func TestBackfillCarriesFailuresToTheLastRun(t *testing.T) {
+	// Failures and skips of earlier runs are reported, and fail the backfill, at its end.
+	in := BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T05", To: "2026-11-23T10", State: &BackfillState{
+		Partitions: fivePartitions, Done: fivePartitions[:1], Failed: fivePartitions[1:2], Skipped: fivePartitions[2:3]}}
+	p, ran, plans, err := backfillRun(t, nil, in)
+	if err == nil || !strings.Contains(err.Error(), "1 of 5 partitions failed") {
+		t.Errorf("want the carried failure, got %v", err)
+	}
+	if plans != 0 || !slices.Equal(ran, fivePartitions[3:]) || len(p.Done) != 3 || len(p.Failed) != 1 || len(p.Skipped) != 1 {
+		t.Errorf("ran %v, progress %+v", ran, p)
+	}
+	// A state claiming more finished partitions than its plan holds is refused.
+	in.State = &BackfillState{Partitions: fivePartitions[:1], Done: fivePartitions[:2]}
+	_, _, _, err = backfillRun(t, nil, in)
+	nonRetryable(t, err, "finished of a plan of 1")
+}
+
+func TestBackfillSmallDefaultRunDoesNotContinueAsNew(t *testing.T) {
+	p, ran, _, err := backfillRun(t, fivePartitions, BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T05", To: "2026-11-23T10"})
+	if err != nil {
+		t.Fatalf("want the backfill to finish in one run, got %v", err)
+	}
+	if !slices.Equal(ran, fivePartitions) || len(p.Done) != 5 {
+		t.Errorf("ran %v, progress %+v", ran, p)
+	}
+}
+
+// TestBackfillStartedBeforeContinueAsNewRunsEverything: a run whose history predates the
+// backfill-continue-as-new change (GetVersion answers DefaultVersion) runs every partition
+// itself, so replaying it issues the same commands as when it was recorded.
+func TestBackfillStartedBeforeContinueAsNewRunsEverything(t *testing.T) {
+	p, ran, _, err := backfillRun(t, fivePartitions, BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T05", To: "2026-11-23T10", PartitionsPerRun: 2},
+		func(env *testsuite.TestWorkflowEnvironment) {
+			env.OnGetVersion(backfillContinueAsNew, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+		})
+	if err != nil {
+		t.Fatalf("want the old behaviour (no continue-as-new), got %v", err)
+	}
+	if !slices.Equal(ran, fivePartitions) || len(p.Done) != 5 {
+		t.Errorf("ran %v, progress %+v", ran, p)
+	}
 }

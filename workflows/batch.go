@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/eventjobs"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -19,6 +20,14 @@ const (
 	ClickstreamPageRankName = "ClickstreamPageRank"
 	TargetAdsName           = "TargetAds"
 	RunShardsName           = "RunShards"
+)
+
+// Shard activities of the event jobs (eventjobs.Activities' methods), which runBatch
+// runs by name: RunShardsInput.Activity is recorded in histories as a string.
+const (
+	uploadsShardActivity    = "UploadsShard"
+	clickEdgesShardActivity = "ClickEdgesShard"
+	adsShardActivity        = "AdsShard"
 )
 
 // ShardsPerChild bounds the shards one workflow runs itself: past it, shards are run by
@@ -194,9 +203,9 @@ type HourlyInput struct {
 }
 
 func hourlyBatch(ctx workflow.Context, job, activity, eventType string, in HourlyInput) (BatchResult, []activities.BatchShardResult, []time.Time, error) {
-	var a *activities.Activities
-	var hours activities.HoursParams
-	if err := workflow.ExecuteActivity(shortActivity(ctx), a.EventHours, activities.HoursInput{EventType: eventType, From: in.From, To: in.To}).Get(ctx, &hours); err != nil {
+	var a *eventjobs.Activities
+	var hours eventjobs.HoursParams
+	if err := workflow.ExecuteActivity(shortActivity(ctx), a.EventHours, eventjobs.HoursInput{EventType: eventType, From: in.From, To: in.To}).Get(ctx, &hours); err != nil {
 		return BatchResult{}, nil, nil, fmt.Errorf("plan %s: %w", job, err)
 	}
 	o := in.BatchOptions.withDefaults(len(hours.Hours))
@@ -209,7 +218,7 @@ func hourlyBatch(ctx workflow.Context, job, activity, eventType string, in Hourl
 // raw_events), for the uploads world map by day. Each hour is an asset partition.
 func AggregateUploads(ctx workflow.Context, in HourlyInput) (BatchResult, error) {
 	started := workflow.Now(ctx)
-	res, shards, hours, err := hourlyBatch(ctx, AggregateUploadsName, "UploadsShard", "upload", in)
+	res, shards, hours, err := hourlyBatch(ctx, AggregateUploadsName, uploadsShardActivity, "upload", in)
 	if err != nil {
 		return res, err
 	}
@@ -226,12 +235,12 @@ func AggregateUploads(ctx workflow.Context, in HourlyInput) (BatchResult, error)
 // then computes PageRank over the merged graph and publishes the top pages (reduce).
 func ClickstreamPageRank(ctx workflow.Context, in HourlyInput) (BatchResult, error) {
 	started := workflow.Now(ctx)
-	res, _, _, err := hourlyBatch(ctx, ClickstreamPageRankName, "ClickEdgesShard", "click", in)
+	res, _, _, err := hourlyBatch(ctx, ClickstreamPageRankName, clickEdgesShardActivity, "click", in)
 	if err != nil {
 		return res, err
 	}
-	var a *activities.Activities
-	var pr activities.PageRankResult
+	var a *eventjobs.Activities
+	var pr eventjobs.PageRankResult
 	if err := workflow.ExecuteActivity(shortActivity(ctx), a.ComputePageRank, activities.ModelPublishInput{Version: res.Version}).Get(ctx, &pr); err != nil {
 		return res, fmt.Errorf("pagerank: %w", err)
 	}
@@ -261,14 +270,14 @@ func TargetAds(ctx workflow.Context, in TargetAdsInput) (BatchResult, error) {
 	if in.MaxProducts <= 0 {
 		in.MaxProducts = 5
 	}
-	p := activities.AdsParams{Now: workflow.Now(ctx).UTC(), Window: time.Duration(in.WindowHours) * time.Hour,
+	p := eventjobs.AdsParams{Now: workflow.Now(ctx).UTC(), Window: time.Duration(in.WindowHours) * time.Hour,
 		MinSearches: in.MinSearches, MaxProducts: in.MaxProducts}
 	started := workflow.Now(ctx)
-	res, _, err := runBatch(ctx, TargetAdsName, "AdsShard", batchVersion(ctx), o, p)
+	res, _, err := runBatch(ctx, TargetAdsName, adsShardActivity, batchVersion(ctx), o, p)
 	if err != nil {
 		return res, err
 	}
-	var a *activities.Activities
+	var a *eventjobs.Activities
 	return res, publishModel(ctx, &res, assets.AdTargets, started, a.PublishAds)
 }
 

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/eventjobs"
 )
 
 func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
@@ -95,20 +97,36 @@ func TestLargeJobsUseChildWorkflows(t *testing.T) {
 func TestHourlyJobsShardByHour(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
-	env.OnActivity(a.EventHours, mock.Anything, mock.Anything).Return(activities.HoursParams{Hours: make([]time.Time, 5)}, nil)
+	env.RegisterActivity(&eventjobs.Activities{})
+	var a *eventjobs.Activities
+	env.OnActivity(a.EventHours, mock.Anything, mock.Anything).Return(eventjobs.HoursParams{Hours: make([]time.Time, 5)}, nil)
 	n := 0
 	env.OnActivity(a.ClickEdgesShard, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 			n++
 			return activities.BatchShardResult{Shard: in.Shard, Items: 2, Worker: "w"}, nil
 		})
-	env.OnActivity(a.ComputePageRank, mock.Anything, mock.Anything).Return(activities.PageRankResult{}, nil)
+	env.OnActivity(a.ComputePageRank, mock.Anything, mock.Anything).Return(eventjobs.PageRankResult{}, nil)
 	env.ExecuteWorkflow(ClickstreamPageRank, HourlyInput{})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
 	if n != 5 {
 		t.Errorf("%d shards, want one per hour (5)", n)
+	}
+}
+
+// TestEventShardActivitiesExist checks that the event jobs' shard activities, run by
+// name, are methods of eventjobs.Activities taking and returning the shard types.
+func TestEventShardActivitiesExist(t *testing.T) {
+	acts := reflect.TypeOf(&eventjobs.Activities{})
+	want := reflect.TypeOf(func(*eventjobs.Activities, context.Context, activities.BatchShardInput) (activities.BatchShardResult, error) {
+		return activities.BatchShardResult{}, nil
+	})
+	for _, name := range []string{uploadsShardActivity, clickEdgesShardActivity, adsShardActivity} {
+		m, ok := acts.MethodByName(name)
+		if !ok || m.Type != want {
+			t.Errorf("shard activity %s: method %v, want %v", name, m.Type, want)
+		}
 	}
 }

@@ -20,6 +20,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/eventjobs"
+	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/temporaldev"
 	"github.com/curiodata/curio/workflows"
@@ -64,15 +66,18 @@ func recordings(now time.Time) []recording {
 		{name: workflows.RunShardsName, input: workflows.RunShardsInput{Activity: "NoopShard", Job: workflows.NoopBatchName,
 			Version: "record", From: 0, To: 3, Shards: 3, MaxParallel: 2, Heartbeat: 20 * time.Second, Params: json.RawMessage(`{}`)}},
 		{name: workflows.NoopBatchName, input: workflows.BatchOptions{Shards: 3, MaxParallel: 2}},
-		{name: workflows.BackfillName, input: workflows.BackfillInput{Asset: assets.RawEvents, From: "2026-01-01T10", To: "2026-01-01T12"}},
+		// One partition a run: the first run plans and continues as new, the second finishes.
+		{name: workflows.BackfillName, input: workflows.BackfillInput{Asset: assets.RawEvents, From: "2026-01-01T10", To: "2026-01-01T12",
+			PartitionsPerRun: 1}, continued: true},
 		{name: workflows.BuildTopicsName, input: workflows.BuildTopicsInput{BatchOptions: workflows.BatchOptions{Shards: 2}, K: 4,
 			Iterations: 3, RoundsPerRun: 2}, continued: true},
 		{name: workflows.TermsRollupName, input: workflows.TermsRollupInput{From: hour, To: hour.Add(2 * time.Hour)}},
 	}
 }
 
-// fakeActivities stand in for activities.Activities (which need the databases and Kafka),
-// by method name: each takes and returns the real method's types.
+// fakeActivities stand in for activities.Activities and the activity structs of the
+// pipelines' own packages (which need the databases and Kafka), by method name: each
+// takes and returns the real method's types.
 func fakeActivities() map[string]any {
 	shard := func(ctx context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 		return activities.BatchShardResult{Shard: in.Shard, Items: 10, Worker: recordIdentity, Attempt: int(activity.GetInfo(ctx).Attempt)}, nil
@@ -119,8 +124,8 @@ func fakeActivities() map[string]any {
 		"MaterializeHour": func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
 			return activities.HourResult{Hour: in.Hour, Partition: assets.PartitionKey(in.Hour), Events: 42}, nil
 		},
-		"EventHours": func(_ context.Context, in activities.HoursInput) (activities.HoursParams, error) {
-			return activities.HoursParams{Hours: []time.Time{in.From, in.From.Add(time.Hour)}}, nil
+		"EventHours": func(_ context.Context, in eventjobs.HoursInput) (eventjobs.HoursParams, error) {
+			return eventjobs.HoursParams{Hours: []time.Time{in.From, in.From.Add(time.Hour)}}, nil
 		},
 		"PlanBackfill": func(_ context.Context, in activities.BackfillPlanInput) ([]string, error) {
 			return assets.Hours(in.From, in.To), nil
@@ -128,14 +133,14 @@ func fakeActivities() map[string]any {
 		"RollupTerms": func(_ context.Context, in activities.TermsRollupInput) (activities.TermsRollupResult, error) {
 			return activities.TermsRollupResult{Hour: in.Hour, Terms: 5, Tokens: 12, Consistent: true}, nil
 		},
-		"PrepareTopics": func(_ context.Context, p activities.TopicsParams) (activities.TopicsPlan, error) {
-			return activities.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Tokens: 900, Shards: p.Shards}, nil
+		"PrepareTopics": func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsPlan, error) {
+			return topicmodel.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Tokens: 900, Shards: p.Shards}, nil
 		},
-		"FinishTopics": func(_ context.Context, p activities.TopicsParams) (activities.TopicsQuality, error) {
-			return activities.TopicsQuality{RunID: p.RunID, Topics: p.K, Items: 100, Perplexity: 30, UniformPPL: 50}, nil
+		"FinishTopics": func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsQuality, error) {
+			return topicmodel.TopicsQuality{RunID: p.RunID, Topics: p.K, Items: 100, Perplexity: 30, UniformPPL: 50}, nil
 		},
-		"ComputePageRank": func(_ context.Context, in activities.ModelPublishInput) (activities.PageRankResult, error) {
-			return activities.PageRankResult{ModelPublishResult: activities.ModelPublishResult{Model: "pagerank", Version: in.Version, Rows: 20},
+		"ComputePageRank": func(_ context.Context, in activities.ModelPublishInput) (eventjobs.PageRankResult, error) {
+			return eventjobs.PageRankResult{ModelPublishResult: activities.ModelPublishResult{Model: "pagerank", Version: in.Version, Rows: 20},
 				Iterations: 12, Converged: true, Edges: 40}, nil
 		},
 		"PublishSimilarity": publish("similar"),
@@ -296,15 +301,24 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, id, runID,
 	t.Logf("%s: %d events", path, len(events))
 }
 
-// checkFakes fails when a fake does not name a method of activities.Activities or does not
+// fakedStructs are the activity structs the fakes stand in for: activities.Activities and
+// those of the pipelines with their own package under activities/ (app.Slices).
+var fakedStructs = []any{&activities.Activities{}, &eventjobs.Activities{}, &topicmodel.Activities{}}
+
+// checkFakes fails when a fake does not name a method of one of fakedStructs or does not
 // take and return that method's types (the payloads would then differ from production's).
 func checkFakes(t *testing.T, fakes map[string]any) {
 	t.Helper()
-	acts := reflect.TypeOf(&activities.Activities{})
 	for name, fn := range fakes {
-		m, ok := acts.MethodByName(name)
+		var m reflect.Method
+		ok := false
+		for _, s := range fakedStructs {
+			if m, ok = reflect.TypeOf(s).MethodByName(name); ok {
+				break
+			}
+		}
 		if !ok {
-			t.Errorf("fake activity %s: activities.Activities has no such method", name)
+			t.Errorf("fake activity %s: no activity struct has such a method", name)
 			continue
 		}
 		want, got := m.Type, reflect.TypeOf(fn)

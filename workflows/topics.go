@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -42,7 +43,7 @@ type BuildTopicsInput struct {
 type TopicsState struct {
 	RunID          string                `json:"run_id"` // the model version; names the shards in PostgreSQL
 	Started        time.Time             `json:"started"`
-	Plan           activities.TopicsPlan `json:"plan"`
+	Plan           topicmodel.TopicsPlan `json:"plan"`
 	Done           int                   `json:"done"` // rounds completed
 	ShardsByWorker map[string]int        `json:"shards_by_worker,omitempty"`
 	Retried        int                   `json:"retried,omitempty"`
@@ -66,8 +67,8 @@ type TopicsProgress struct {
 // BuildTopicsResult summarizes a topic model run.
 type BuildTopicsResult struct {
 	BatchResult
-	Plan    activities.TopicsPlan    `json:"plan"`
-	Quality activities.TopicsQuality `json:"quality"`
+	Plan    topicmodel.TopicsPlan    `json:"plan"`
+	Quality topicmodel.TopicsQuality `json:"quality"`
 }
 
 // BuildTopics fits an LDA topic model over movie plots and artwork descriptions by
@@ -116,12 +117,12 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 		st.ShardsByWorker = map[string]int{}
 	}
 	runID := st.RunID
-	p := activities.TopicsParams{RunID: runID, K: in.K, Alpha: in.Alpha, Beta: in.Beta, Shards: o.Shards, Heldout: in.Heldout,
+	p := topicmodel.TopicsParams{RunID: runID, K: in.K, Alpha: in.Alpha, Beta: in.Beta, Shards: o.Shards, Heldout: in.Heldout,
 		MinDocFreq: in.MinDocFreq, MaxVocab: in.MaxVocab, Seed: in.Seed, Sweeps: in.Sweeps, TopWords: in.TopWords, MaxItemTopics: 5}
 	if p.Seed == 0 {
 		p.Seed = 1
 	}
-	var a *activities.Activities
+	var a *topicmodel.Activities
 	res := BuildTopicsResult{BatchResult: BatchResult{Version: runID, Shards: o.Shards, ShardsByWorker: st.ShardsByWorker, Retried: st.Retried}}
 	if in.State == nil {
 		if err := workflow.ExecuteActivity(shortActivity(ctx), a.PrepareTopics, p).Get(ctx, &st.Plan); err != nil {

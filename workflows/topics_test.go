@@ -12,30 +12,39 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/internal/assets"
 )
 
+// newTopicsEnv is newEnv with the topic activities registered too.
+func newTopicsEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
+	env := newEnv(t)
+	env.RegisterActivity(&topicmodel.Activities{})
+	return env
+}
+
 // topicsEnv mocks the topic activities: every sweep of round r must finish before any
 // sweep of round r+1 starts (each sweep reads every shard's counts of the previous round).
-func topicsEnv(t *testing.T, q activities.TopicsQuality) (*[]activities.MaterializeInput, *bool, func() []int, func(BuildTopicsInput) error) {
-	env := newEnv(t)
+func topicsEnv(t *testing.T, q topicmodel.TopicsQuality) (*[]activities.MaterializeInput, *bool, func() []int, func(BuildTopicsInput) error) {
+	env := newTopicsEnv(t)
 	recs := passingChecks(env)
-	var a *activities.Activities
+	var a *topicmodel.Activities
 	var mu sync.Mutex
 	swept := map[int]int{} // round -> shards swept
 	published := false
 	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, p activities.TopicsParams) (activities.TopicsPlan, error) {
-			return activities.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Shards: p.Shards}, nil
+		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsPlan, error) {
+			return topicmodel.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Shards: p.Shards}, nil
 		})
 	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
-			var p activities.TopicsParams
+			var p topicmodel.TopicsParams
 			if err := jsonUnmarshal(in.Params, &p); err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +58,7 @@ func topicsEnv(t *testing.T, q activities.TopicsQuality) (*[]activities.Material
 			return activities.BatchShardResult{Shard: in.Shard, Items: 30, Worker: "w1", Attempt: 1}, nil
 		})
 	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, p activities.TopicsParams) (activities.TopicsQuality, error) {
+		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsQuality, error) {
 			if p.Iteration != len(swept) || swept[p.Iteration] != p.Shards {
 				t.Errorf("finish at iteration %d after rounds %v", p.Iteration, swept)
 			}
@@ -74,7 +83,7 @@ func topicsEnv(t *testing.T, q activities.TopicsQuality) (*[]activities.Material
 }
 
 func TestBuildTopicsRoundsThenPublishes(t *testing.T) {
-	recs, published, rounds, topicsRun := topicsEnv(t, activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
+	recs, published, rounds, topicsRun := topicsEnv(t, topicmodel.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
 	if err := topicsRun(BuildTopicsInput{BatchOptions: BatchOptions{Shards: 3}, K: 4, Iterations: 5}); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +101,7 @@ func TestBuildTopicsRoundsThenPublishes(t *testing.T) {
 
 func TestBuildTopicsCheckBlocksPublish(t *testing.T) {
 	// Worse than a uniform model: something is broken, so nothing is published.
-	recs, published, _, topicsRun := topicsEnv(t, activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 80, UniformPPL: 50})
+	recs, published, _, topicsRun := topicsEnv(t, topicmodel.TopicsQuality{Topics: 4, Items: 100, Perplexity: 80, UniformPPL: 50})
 	err := topicsRun(BuildTopicsInput{BatchOptions: BatchOptions{Shards: 2}, K: 4, Iterations: 2})
 	if err == nil || !strings.Contains(err.Error(), "heldout_perplexity") && !strings.Contains(err.Error(), "perplexity") {
 		t.Fatalf("want a failed check, got %v", err)
@@ -106,7 +115,7 @@ func TestBuildTopicsCheckBlocksPublish(t *testing.T) {
 }
 
 func TestBuildTopicsRejectsBadInput(t *testing.T) {
-	_, _, _, topicsRun := topicsEnv(t, activities.TopicsQuality{})
+	_, _, _, topicsRun := topicsEnv(t, topicmodel.TopicsQuality{})
 	if err := topicsRun(BuildTopicsInput{K: 5000}); err == nil || !strings.Contains(err.Error(), "k must be at most 1000") {
 		t.Fatalf("want a clear error, got %v", err)
 	}
@@ -148,7 +157,7 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 // the plan and the per-worker counts; a run resumed from that state sweeps 3-4 and does
 // not prepare again.
 func TestBuildTopicsContinuesAsNewEveryRoundsPerRun(t *testing.T) {
-	_, published, rounds, topicsRun := topicsEnv(t, activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
+	_, published, rounds, topicsRun := topicsEnv(t, topicmodel.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
 	in := BuildTopicsInput{BatchOptions: BatchOptions{Shards: 3}, K: 4, Iterations: 7, RoundsPerRun: 2}
 	next := continuedAsNew(t, topicsRun(in))
 	if got := rounds(); len(got) != 2 || got[0] != 3 || got[1] != 3 {
@@ -167,13 +176,13 @@ func TestBuildTopicsContinuesAsNewEveryRoundsPerRun(t *testing.T) {
 	}
 
 	// The next run, on a fresh environment: rounds 3 and 4, then continue-as-new again.
-	env := newEnv(t)
+	env := newTopicsEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
+	var a *topicmodel.Activities
 	var swept []int
 	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
-			var p activities.TopicsParams
+			var p topicmodel.TopicsParams
 			if err := jsonUnmarshal(in.Params, &p); err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +192,7 @@ func TestBuildTopicsContinuesAsNewEveryRoundsPerRun(t *testing.T) {
 			swept = append(swept, p.Iteration)
 			return activities.BatchShardResult{Shard: in.Shard, Items: 30, Worker: "w2", Attempt: 1}, nil
 		})
-	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(activities.TopicsPlan{}, nil).Never()
+	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(topicmodel.TopicsPlan{}, nil).Never()
 	env.ExecuteWorkflow(BuildTopics, next)
 	again := continuedAsNew(t, env.GetWorkflowError())
 	v, err := env.QueryWorkflow("progress")
@@ -208,22 +217,22 @@ func TestBuildTopicsContinuesAsNewEveryRoundsPerRun(t *testing.T) {
 // TestBuildTopicsFinishesInAContinuedRun resumes at the last round: one round, then
 // finish, publish and record, with the carried run id and start time.
 func TestBuildTopicsFinishesInAContinuedRun(t *testing.T) {
-	env := newEnv(t)
+	env := newTopicsEnv(t)
 	recs := passingChecks(env)
-	var a *activities.Activities
+	var a *topicmodel.Activities
 	started := time.Date(2026, 11, 23, 4, 0, 0, 0, time.UTC)
 	st := &TopicsState{RunID: "20261123T040000Z-abcdef12", Started: started, Done: 4,
-		Plan: activities.TopicsPlan{RunID: "20261123T040000Z-abcdef12", Docs: 90, Heldout: 10}, ShardsByWorker: map[string]int{"w1": 8}}
+		Plan: topicmodel.TopicsPlan{RunID: "20261123T040000Z-abcdef12", Docs: 90, Heldout: 10}, ShardsByWorker: map[string]int{"w1": 8}}
 	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 			return activities.BatchShardResult{Shard: in.Shard, Items: 30, Worker: "w1", Attempt: 1}, nil
 		}).Times(2)
 	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, p activities.TopicsParams) (activities.TopicsQuality, error) {
+		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsQuality, error) {
 			if p.Iteration != 5 || p.RunID != st.RunID {
 				t.Errorf("finish with %+v", p)
 			}
-			return activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50}, nil
+			return topicmodel.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50}, nil
 		})
 	env.OnActivity(a.PublishTopics, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{Model: "topics", Version: st.RunID}, nil)
 	env.ExecuteWorkflow(BuildTopics, BuildTopicsInput{BatchOptions: BatchOptions{Shards: 2}, K: 4, Iterations: 5, RoundsPerRun: 2, State: st})
@@ -262,7 +271,7 @@ func continuedAsNew(t *testing.T, err error) BuildTopicsInput {
 
 // TestBuildTopicsDefaultRoundsPerRun: `{}`-style input continues as new after 100 rounds.
 func TestBuildTopicsDefaultRoundsPerRun(t *testing.T) {
-	_, _, rounds, topicsRun := topicsEnv(t, activities.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
+	_, _, rounds, topicsRun := topicsEnv(t, topicmodel.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50})
 	next := continuedAsNew(t, topicsRun(BuildTopicsInput{BatchOptions: BatchOptions{Shards: 1}, K: 4, Iterations: 150}))
 	if got := len(rounds()); got != defaultTopicsRoundsPerRun || next.State == nil || next.State.Done != defaultTopicsRoundsPerRun {
 		t.Errorf("%d rounds, then continued with %+v; want %d", got, next.State, defaultTopicsRoundsPerRun)
@@ -273,16 +282,16 @@ func TestBuildTopicsDefaultRoundsPerRun(t *testing.T) {
 // topics-continue-as-new change (GetVersion answers DefaultVersion) runs every round itself,
 // so replaying it issues the same commands as when it was recorded.
 func TestBuildTopicsStartedBeforeContinueAsNewKeepsLooping(t *testing.T) {
-	env := newEnv(t)
+	env := newTopicsEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
+	var a *topicmodel.Activities
 	env.OnGetVersion(topicsContinueAsNew, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
-	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(activities.TopicsPlan{Docs: 9, Heldout: 1}, nil)
+	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(topicmodel.TopicsPlan{Docs: 9, Heldout: 1}, nil)
 	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 			return activities.BatchShardResult{Shard: in.Shard, Worker: "w1", Attempt: 1}, nil
 		}).Times(5)
-	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(activities.TopicsQuality{Perplexity: 30, UniformPPL: 50}, nil)
+	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(topicmodel.TopicsQuality{Perplexity: 30, UniformPPL: 50}, nil)
 	env.OnActivity(a.PublishTopics, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{}, nil)
 	env.ExecuteWorkflow(BuildTopics, BuildTopicsInput{BatchOptions: BatchOptions{Shards: 1}, Iterations: 5, RoundsPerRun: 2})
 	if err := env.GetWorkflowError(); err != nil {

@@ -17,6 +17,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/eventjobs"
+	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/api"
 	"github.com/curiodata/curio/frontend"
 	"github.com/curiodata/curio/internal/config"
@@ -71,7 +73,10 @@ func NewWorker(c client.Client, cfg config.Config, st Stores, defs *pipeline.Def
 // Slices builds the activity structs of the pipelines that have their own package under
 // activities/, each holding only the stores it needs. One line per pipeline.
 func Slices(st Stores, logger *slog.Logger, identity string) []any {
-	return []any{}
+	return []any{
+		&eventjobs.Activities{Store: st.PG.EventJobs(), Publisher: st.MySQL, Logger: logger, Identity: identity},
+		&topicmodel.Activities{Store: st.PG.Topics(), Catalog: st.PG, Publisher: st.MySQL, Logger: logger, Identity: identity},
+	}
 }
 
 // APIParts are what the API needs beyond the configuration and the stores.

@@ -1,34 +1,57 @@
-package activities_test
+package topicmodel_test
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/internal/demo"
 	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/storage/mysql"
+	"github.com/curiodata/curio/internal/storage/postgres"
+	"github.com/curiodata/curio/internal/teststores"
 )
+
+// setup builds the topic activities on fresh PostgreSQL and MySQL databases, and a test
+// activity environment with them registered.
+func setup(t *testing.T) (*topicmodel.Activities, *postgres.Store, *mysql.Store, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	pg, my, _ := teststores.Open(t)
+	a := &topicmodel.Activities{Store: pg.Topics(), Catalog: pg, Publisher: my, Identity: "test-worker",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	return a, pg, my, env
+}
 
 // TestTopicActivitiesRoundsAreBarriersAndIdempotent runs the topic activities by hand on
 // real PostgreSQL and MySQL: a sweep cannot run ahead of a shard still in the previous
 // round, a repeated sweep changes nothing, and the fitted model is published.
 func TestTopicActivitiesRoundsAreBarriersAndIdempotent(t *testing.T) {
-	acts, env, _ := setup(t)
+	acts, pg, my, env := setup(t)
 	ctx := context.Background()
 	if err := demo.Batches(demo.Options{Movies: 150, Artworks: 150, Seed: 4}, 500, func(b []domain.Record) error {
-		_, err := acts.PG.WriteRecords(ctx, "test", b)
+		_, err := pg.WriteRecords(ctx, "test", b)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	p := activities.TopicsParams{RunID: "run-1", K: 4, Shards: 2, Heldout: 0.1, Seed: 1, Sweeps: 1, TopWords: 8, MaxItemTopics: 3}
+	p := topicmodel.TopicsParams{RunID: "run-1", K: 4, Shards: 2, Heldout: 0.1, Seed: 1, Sweeps: 1, TopWords: 8, MaxItemTopics: 3}
 	val, err := env.ExecuteActivity(acts.PrepareTopics, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var plan activities.TopicsPlan
+	var plan topicmodel.TopicsPlan
 	if err := val.Get(&plan); err != nil || plan.Docs == 0 || plan.Heldout == 0 || plan.Vocab == 0 {
 		t.Fatalf("plan %+v %v", plan, err)
 	}
@@ -40,8 +63,12 @@ func TestTopicActivitiesRoundsAreBarriersAndIdempotent(t *testing.T) {
 		return err
 	}
 	z := func(shard int) string {
-		var b []byte
-		if err := acts.PG.Pool().QueryRow(ctx, `SELECT z FROM topic_shards WHERE run_id = 'run-1' AND shard = $1`, shard).Scan(&b); err != nil {
+		a, _, err := pg.Topics().ShardAssignments(ctx, "run-1", shard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := a.MarshalBinary()
+		if err != nil {
 			t.Fatal(err)
 		}
 		return string(b)
@@ -63,8 +90,7 @@ func TestTopicActivitiesRoundsAreBarriersAndIdempotent(t *testing.T) {
 			}
 		}
 	}
-	var kept int
-	if err := acts.PG.Pool().QueryRow(ctx, `SELECT count(*) FROM topic_shard_counts WHERE run_id = 'run-1'`).Scan(&kept); err != nil || kept != 4 {
+	if kept, err := pg.Topics().CountShardCounts(ctx, "run-1"); err != nil || kept != 4 {
 		t.Errorf("%d shard count rows kept, want 4 (rounds 3 and 4 of 2 shards): %v", kept, err)
 	}
 	p.Iteration = 4
@@ -72,14 +98,14 @@ func TestTopicActivitiesRoundsAreBarriersAndIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var q activities.TopicsQuality
+	var q topicmodel.TopicsQuality
 	if err := val.Get(&q); err != nil || q.Items != int64(plan.Docs+plan.Heldout) || q.Perplexity <= 0 || q.Perplexity >= q.UniformPPL {
 		t.Fatalf("quality %+v %v", q, err)
 	}
 	if _, err := env.ExecuteActivity(acts.PublishTopics, activities.ModelPublishInput{Version: "run-1"}); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := acts.MySQL.TopModelRows(ctx, activities.ModelTopics, 10)
+	rows, err := my.TopModelRows(ctx, topicmodel.ModelTopics, 10)
 	if err != nil || len(rows) != 4 {
 		t.Fatalf("published topics %d %v", len(rows), err)
 	}
@@ -95,11 +121,28 @@ func TestTopicActivitiesRoundsAreBarriersAndIdempotent(t *testing.T) {
 	if members != plan.Docs+plan.Heldout {
 		t.Errorf("topics count %d items, want %d", members, plan.Docs+plan.Heldout)
 	}
-	var any string
-	if err := acts.PG.Pool().QueryRow(ctx, `SELECT item_id FROM item_topics WHERE run_id = 'run-1' LIMIT 1`).Scan(&any); err != nil {
-		t.Fatal(err)
+	errFound := errors.New("found")
+	var item string
+	if err := pg.Topics().ItemMixes(ctx, "run-1", func(it postgres.ItemTopic) error {
+		item = it.ItemID
+		return errFound
+	}); !errors.Is(err, errFound) || item == "" {
+		t.Fatalf("no item topics: %v", err)
 	}
-	if _, err := acts.MySQL.ModelRow(ctx, activities.ModelItemTopics, any); err != nil {
-		t.Errorf("item %s has no published topic mix: %v", any, err)
+	if _, err := my.ModelRow(ctx, topicmodel.ModelItemTopics, item); err != nil {
+		t.Errorf("item %s has no published topic mix: %v", item, err)
+	}
+	if _, err := my.ModelRow(ctx, topicmodel.ModelTopicItems, "0"); err != nil {
+		t.Errorf("topic 0 has no published items: %v", err)
+	}
+}
+
+// TestPrepareTopicsRejectsBadInput: a bad fit fails without retrying.
+func TestPrepareTopicsRejectsBadInput(t *testing.T) {
+	acts, _, _, env := setup(t)
+	_, err := env.ExecuteActivity(acts.PrepareTopics, topicmodel.TopicsParams{RunID: "r", K: 1, Shards: 1})
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != activities.ErrTypeBadInput || !strings.Contains(err.Error(), "2 to 1000 topics") {
+		t.Fatalf("want a non-retryable bad-input error, got %v", err)
 	}
 }
