@@ -65,49 +65,6 @@ func (a *Activities) RecordMaterialization(ctx context.Context, in MaterializeIn
 	return nil
 }
 
-// CheckInput names what a catalog check looks at.
-type CheckInput struct {
-	Version string `json:"version,omitempty"` // index version, for row-count bounds
-	// MinRatio: a new index with fewer than MinRatio × the previous published docs fails;
-	// default 0.5.
-	MinRatio float64 `json:"min_ratio,omitempty"`
-}
-
-// CheckCatalog runs catalog.items' checks on the warehouse: no empty titles and no id used
-// by two item types. Both block downstream assets when they fail.
-func (a *Activities) CheckCatalog(ctx context.Context, _ CheckInput) ([]assets.CheckResult, error) {
-	var empty, dups int64
-	err := a.PG.Pool().QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM movies WHERE btrim(title) = '') + (SELECT count(*) FROM artworks WHERE btrim(title) = ''),
-		(SELECT count(*) FROM movies m JOIN artworks w ON w.id = m.id)`).Scan(&empty, &dups)
-	if err != nil {
-		return nil, fmt.Errorf("catalog checks: %w", err)
-	}
-	return []assets.CheckResult{
-		{Name: "no_empty_titles", Passed: empty == 0, Blocking: true, Detail: fmt.Sprintf("%d items without a title", empty)},
-		{Name: "no_duplicate_ids", Passed: dups == 0, Blocking: true, Detail: fmt.Sprintf("%d ids used by both a movie and an artwork", dups)},
-	}, nil
-}
-
-// CheckIndex runs search.index's check: its document count must be within bounds of the
-// version served now (a sudden drop means a broken import, not a smaller catalog).
-func (a *Activities) CheckIndex(ctx context.Context, in CheckInput) ([]assets.CheckResult, error) {
-	if in.MinRatio <= 0 {
-		in.MinRatio = 0.5
-	}
-	var docs, prev int64
-	err := a.MySQL.DB().QueryRowContext(ctx, `SELECT
-		(SELECT COALESCE(SUM(d), 0) FROM (SELECT MAX(docs) AS d FROM index_segments WHERE version = ? GROUP BY shard) s),
-		COALESCE((SELECT v.docs FROM catalog_current c JOIN catalog_versions v ON v.version = c.version WHERE c.id = 1), 0)`,
-		in.Version).Scan(&docs, &prev)
-	if err != nil {
-		return nil, fmt.Errorf("index checks: %w", err)
-	}
-	ok := prev == 0 || float64(docs) >= in.MinRatio*float64(prev)
-	return []assets.CheckResult{{Name: "row_count_within_bounds", Passed: ok && docs > 0, Blocking: true,
-		Detail: fmt.Sprintf("%d documents; the served version has %d (minimum ratio %.2f)", docs, prev, in.MinRatio)}}, nil
-}
-
 // BackfillPlanInput selects partitions of an asset.
 type BackfillPlanInput struct {
 	Asset string    `json:"asset"`

@@ -20,7 +20,7 @@ import (
 
 func TestMaterializationsAndBackfillPlan(t *testing.T) {
 	ctx := context.Background()
-	a, env, _ := setup(t)
+	a, env := setup(t)
 	h := func(hr int) time.Time { return time.Date(2026, 11, 23, hr, 0, 0, 0, time.UTC) }
 	insertEvents(t, a, [][]any{{"view", "u1", h(9).Add(time.Minute), "m1", nil, nil, nil, nil}})
 	run := func(in activities.MaterializeInput) {
@@ -87,7 +87,7 @@ func TestPlanBackfillRefusesAnOversizedRangeForGood(t *testing.T) {
 // declared checks for every job; a failing blocking check records the partition as failed
 // and fails the activity for good, so the run stops before anything downstream.
 func TestRecordMaterializationRunsDeclaredChecks(t *testing.T) {
-	a, env, _ := setup(t)
+	a, env := setup(t)
 	passed := true
 	user := pipeline.Job{Name: "Daily", Input: func() any { return &struct{}{} }, Workflow: func(workflow.Context) error { return nil },
 		Assets: []pipeline.Asset{{Name: "user.daily", Upstreams: []pipeline.Upstream{pipeline.On(assets.RawEvents)},

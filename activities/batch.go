@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"time"
-
-	"go.temporal.io/sdk/activity"
 )
 
 // BatchShardInput is the input of every shard activity of a batch job.
@@ -33,14 +31,6 @@ func (a *Activities) finishShard(ctx context.Context, in BatchShardInput, items 
 // ShardProgress is heartbeated by shard activities that resume mid-shard.
 type ShardProgress struct {
 	Done int `json:"done"` // items finished and written
-}
-
-func resumePoint(ctx context.Context) int {
-	var p ShardProgress
-	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &p) == nil {
-		return p.Done
-	}
-	return 0
 }
 
 // NoopShard does no work beyond recording itself: NoopBatch uses it to measure what the

@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/internal/app"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/devstack"
@@ -55,7 +55,7 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []
 		go func() {
 			id := "catalog-pipeline-dev-" + time.Now().UTC().Format("20060102T150405Z")
 			run, err := stack.RunCatalogPipeline(ctx, id, workflows.CatalogPipelineInput{
-				Demo:   activities.ImportDemoInput{Movies: cfg.DemoMovies, Artworks: cfg.DemoArtworks},
+				Demo:   catalogjob.ImportDemoInput{Movies: cfg.DemoMovies, Artworks: cfg.DemoArtworks},
 				Shards: cfg.IndexShards,
 			})
 			if err != nil {
@@ -387,7 +387,7 @@ func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	if err != nil || len(pos) < 2 {
 		return usageError("usage: curio import movies-csv|imdb-tsv|moma-artists|moma-artworks FILE [RATINGS_FILE]", err)
 	}
-	in := activities.DatasetInput{Format: pos[0], Paths: pos[1:]}
+	in := catalogjob.DatasetInput{Format: pos[0], Paths: pos[1:]}
 	if err := in.Validate(); err != nil {
 		return err
 	}
@@ -402,7 +402,7 @@ func cmdImport(ctx context.Context, cfg config.Config, logger *slog.Logger, args
 	id := "cli/" + in.Format + "/" + time.Now().UTC().Format("20060102T150405Z")
 	start := time.Now()
 	last := time.Time{}
-	st, err := activities.LoadDataset(ctx, pg, in, id, 2000, func(st postgres.WriteStats) {
+	st, err := catalogjob.LoadDataset(ctx, pg, in, id, 2000, func(st postgres.WriteStats) {
 		if time.Since(last) >= time.Second {
 			last = time.Now()
 			fmt.Fprintf(stderr, "\r%s: %d rows loaded, %d failed (%.0f rows/s)", in.Format, st.OK, st.Failed,

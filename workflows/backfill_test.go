@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/ingestjob"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -35,12 +36,13 @@ func TestBackfillRunsExactlyThePlannedPartitions(t *testing.T) {
 			})
 		var mu sync.Mutex
 		var hours []time.Time
-		env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(
-			func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
+		var ingest *ingestjob.Activities
+		env.OnActivity(ingest.MaterializeHour, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in ingestjob.HourInput) (ingestjob.HourResult, error) {
 				mu.Lock()
 				hours = append(hours, in.Hour)
 				mu.Unlock()
-				return activities.HourResult{Hour: in.Hour}, nil
+				return ingestjob.HourResult{Hour: in.Hour}, nil
 			})
 		env.ExecuteWorkflow(backfillWorkflow(t), BackfillInput{Asset: assets.RawEvents, From: "2026-11-23T06", Only: []string{"failed", "missing"}, DryRun: dry, MaxParallel: 2})
 		if err := env.GetWorkflowError(); err != nil {
@@ -163,12 +165,13 @@ func backfillRun(t *testing.T, planned []string, in BackfillInput, opts ...func(
 		func(context.Context, activities.BackfillPlanInput) ([]string, error) { plans++; return planned, nil }).Maybe()
 	var mu sync.Mutex
 	var ran []string
-	env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
+	var ingest *ingestjob.Activities
+	env.OnActivity(ingest.MaterializeHour, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in ingestjob.HourInput) (ingestjob.HourResult, error) {
 			mu.Lock()
 			ran = append(ran, assets.PartitionKey(in.Hour))
 			mu.Unlock()
-			return activities.HourResult{Hour: in.Hour}, nil
+			return ingestjob.HourResult{Hour: in.Hour}, nil
 		}).Maybe()
 	env.ExecuteWorkflow(backfillWorkflow(t), in)
 	var p BackfillProgress

@@ -10,6 +10,7 @@ import (
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/activities/eventjobs"
+	"github.com/curiodata/curio/activities/similarity"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -29,6 +30,10 @@ const (
 	clickEdgesShardActivity = "ClickEdgesShard"
 	adsShardActivity        = "AdsShard"
 )
+
+// similarityShardActivity is BuildSimilarity's shard activity (a method of
+// similarity.Activities), which runBatch runs by name like the event jobs' above.
+const similarityShardActivity = "SimilarityShard"
 
 // ShardsPerChild bounds the shards one workflow runs itself: past it, shards are run by
 // RunShards child workflows so no history grows beyond a few thousand events.
@@ -186,9 +191,9 @@ func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult
 	if in.K <= 0 {
 		in.K = 10
 	}
-	var a *activities.Activities
+	var a *similarity.Activities
 	started := workflow.Now(ctx)
-	res, _, err := runBatch(ctx, BuildSimilarityName, "SimilarityShard", batchVersion(ctx), o, activities.SimilarityParams{K: in.K, Chunk: 200})
+	res, _, err := runBatch(ctx, BuildSimilarityName, similarityShardActivity, batchVersion(ctx), o, similarity.SimilarityParams{K: in.K, Chunk: 200})
 	if err != nil {
 		return res, err
 	}

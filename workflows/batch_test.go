@@ -13,12 +13,14 @@ import (
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/activities/eventjobs"
+	"github.com/curiodata/curio/activities/similarity"
 )
 
 func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
+	env.RegisterActivity(&similarity.Activities{})
+	var a *similarity.Activities
 	var mu sync.Mutex
 	inFlight, peak, seen := 0, 0, map[int]bool{}
 	env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(
@@ -65,7 +67,8 @@ func TestLargeJobsUseChildWorkflows(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
 	env.RegisterWorkflowWithOptions(RunShards, workflow.RegisterOptions{Name: RunShardsName})
-	var a *activities.Activities
+	env.RegisterActivity(&similarity.Activities{})
+	var a *similarity.Activities
 	var mu sync.Mutex
 	count := map[int]int{}
 	env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(

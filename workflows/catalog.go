@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -29,9 +30,9 @@ type CatalogPipelineInput struct {
 	// and publishes what is there.
 	SkipDemo bool `json:"skip_demo,omitempty"`
 	// Demo sizes the generated part of the demo catalog.
-	Demo activities.ImportDemoInput `json:"demo,omitempty"`
+	Demo catalogjob.ImportDemoInput `json:"demo,omitempty"`
 	// Datasets are public dataset files (on the workers' machines) imported before indexing.
-	Datasets []activities.DatasetInput `json:"datasets,omitempty"`
+	Datasets []catalogjob.DatasetInput `json:"datasets,omitempty"`
 	// Shards of the search index; 0 picks from the corpus size.
 	Shards int `json:"shards,omitempty"`
 	// MaxParallel bounds shard activities in flight; 0 means 16.
@@ -43,8 +44,8 @@ type CatalogPipelineResult struct {
 	Version string                    `json:"version"`
 	Docs    int64                     `json:"docs"`
 	Shards  int                       `json:"shards"`
-	Import  *activities.ImportResult  `json:"import,omitempty"`
-	Imports []activities.ImportResult `json:"imports,omitempty"`
+	Import  *catalogjob.ImportResult  `json:"import,omitempty"`
+	Imports []catalogjob.ImportResult `json:"imports,omitempty"`
 	// ShardsByWorker counts shards per worker identity, to show the fan-out.
 	ShardsByWorker map[string]int `json:"shards_by_worker"`
 }
@@ -72,7 +73,7 @@ func CatalogPipeline(ctx workflow.Context, in CatalogPipelineInput) (CatalogPipe
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return progress, nil }); err != nil {
 		return CatalogPipelineResult{}, fmt.Errorf("register progress query: %w", err)
 	}
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5},
@@ -90,7 +91,7 @@ func CatalogPipeline(ctx workflow.Context, in CatalogPipelineInput) (CatalogPipe
 	record := func(status string, details any) {
 		raw, _ := json.Marshal(details)
 		// Run metadata is best effort: a failure to record must not fail the pipeline.
-		_ = workflow.ExecuteActivity(short, a.RecordRun, activities.RunStatus{Workflow: CatalogPipelineName, Status: status, Details: raw}).Get(ctx, nil)
+		_ = workflow.ExecuteActivity(short, a.RecordRun, catalogjob.RunStatus{Workflow: CatalogPipelineName, Status: status, Details: raw}).Get(ctx, nil)
 	}
 	record("running", in)
 
@@ -105,17 +106,17 @@ func CatalogPipeline(ctx workflow.Context, in CatalogPipelineInput) (CatalogPipe
 }
 
 func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.Info, short, long workflow.Context, progress *Progress) (CatalogPipelineResult, error) {
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	res := CatalogPipelineResult{ShardsByWorker: map[string]int{}}
 	if !in.SkipDemo {
-		var imp activities.ImportResult
+		var imp catalogjob.ImportResult
 		if err := workflow.ExecuteActivity(long, a.ImportDemoCatalog, in.Demo).Get(ctx, &imp); err != nil {
 			return res, fmt.Errorf("import demo catalog: %w", err)
 		}
 		res.Import = &imp
 	}
 	for _, ds := range in.Datasets {
-		var imp activities.ImportResult
+		var imp catalogjob.ImportResult
 		if err := workflow.ExecuteActivity(long, a.ImportDataset, ds).Get(ctx, &imp); err != nil {
 			return res, fmt.Errorf("import %s: %w", ds.Format, err)
 		}
@@ -125,7 +126,7 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 	progress.Stage = "check"
 	started := workflow.Now(ctx)
 	var checks []assets.CheckResult
-	if err := workflow.ExecuteActivity(short, a.CheckCatalog, activities.CheckInput{}).Get(ctx, &checks); err != nil {
+	if err := workflow.ExecuteActivity(short, a.CheckCatalog, catalogjob.CheckInput{}).Get(ctx, &checks); err != nil {
 		return res, fmt.Errorf("check catalog: %w", err)
 	}
 	if why := blockingFailures(checks); why != "" {
@@ -135,8 +136,8 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 	progress.Stage = "plan"
 	runID := info.WorkflowExecution.RunID
 	version := workflow.Now(ctx).UTC().Format("20060102T150405Z") + "-" + runID[:min(8, len(runID))]
-	var plan activities.IndexPlan
-	err := workflow.ExecuteActivity(short, a.PlanIndex, activities.PlanIndexInput{
+	var plan catalogjob.IndexPlan
+	err := workflow.ExecuteActivity(short, a.PlanIndex, catalogjob.PlanIndexInput{
 		Version: version, Shards: in.Shards, WorkflowID: info.WorkflowExecution.ID, RunID: runID,
 	}).Get(ctx, &plan)
 	if err != nil {
@@ -158,7 +159,7 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 		res.ShardsByWorker[s.Worker]++
 	}
 	var indexChecks []assets.CheckResult
-	if err := workflow.ExecuteActivity(short, a.CheckIndex, activities.CheckInput{Version: plan.Version}).Get(ctx, &indexChecks); err != nil {
+	if err := workflow.ExecuteActivity(short, a.CheckIndex, catalogjob.CheckInput{Version: plan.Version}).Get(ctx, &indexChecks); err != nil {
 		return res, fmt.Errorf("check index: %w", err)
 	}
 	if why := blockingFailures(indexChecks); why != "" {
@@ -166,8 +167,8 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 	}
 
 	progress.Stage = "publish"
-	var pub activities.PublishResult
-	if err := workflow.ExecuteActivity(short, a.PublishCatalog, activities.PublishInput{Version: plan.Version}).Get(ctx, &pub); err != nil {
+	var pub catalogjob.PublishResult
+	if err := workflow.ExecuteActivity(short, a.PublishCatalog, catalogjob.PublishInput{Version: plan.Version}).Get(ctx, &pub); err != nil {
 		return res, fmt.Errorf("publish %s: %w", plan.Version, err)
 	}
 	for _, asset := range []string{assets.SearchIndex, assets.ServingCatalog} {
@@ -183,12 +184,12 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 
 // fanOut runs one BuildIndexShard per shard with at most maxParallel in flight, and
 // returns every shard's result. Any shard that fails after its retries fails the build.
-func fanOut(ctx, actx workflow.Context, plan activities.IndexPlan, maxParallel int, progress *Progress) ([]activities.ShardResult, error) {
-	var a *activities.Activities
-	results := make([]activities.ShardResult, plan.Shards)
+func fanOut(ctx, actx workflow.Context, plan catalogjob.IndexPlan, maxParallel int, progress *Progress) ([]catalogjob.ShardResult, error) {
+	var a *catalogjob.Activities
+	results := make([]catalogjob.ShardResult, plan.Shards)
 	err := boundedFanOut(ctx, plan.Shards, maxParallel,
 		func(shard int) workflow.Future {
-			return workflow.ExecuteActivity(actx, a.BuildIndexShard, activities.ShardInput{Version: plan.Version, Shard: shard, Shards: plan.Shards})
+			return workflow.ExecuteActivity(actx, a.BuildIndexShard, catalogjob.ShardInput{Version: plan.Version, Shard: shard, Shards: plan.Shards})
 		},
 		func(shard int, f workflow.Future) error {
 			if err := f.Get(ctx, &results[shard]); err != nil {

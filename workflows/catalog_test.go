@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
+	"github.com/curiodata/curio/activities/ingestjob"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -19,17 +21,20 @@ func newEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&activities.Activities{})
+	env.RegisterActivity(&catalogjob.Activities{})
+	env.RegisterActivity(&ingestjob.Activities{})
 	return env
 }
 
 // passingChecks makes the catalog and index checks pass and lineage records succeed,
 // collecting the records.
 func passingChecks(env *testsuite.TestWorkflowEnvironment) *[]activities.MaterializeInput {
-	var a *activities.Activities
+	var a *catalogjob.Activities
+	var platform *activities.Activities
 	var recs []activities.MaterializeInput
 	env.OnActivity(a.CheckCatalog, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "no_empty_titles", Passed: true, Blocking: true}}, nil).Maybe()
 	env.OnActivity(a.CheckIndex, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "row_count_within_bounds", Passed: true, Blocking: true}}, nil).Maybe()
-	env.OnActivity(a.RecordMaterialization, mock.Anything, mock.Anything).Return(
+	env.OnActivity(platform.RecordMaterialization, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.MaterializeInput) error { recs = append(recs, in); return nil }).Maybe()
 	return &recs
 }
@@ -37,31 +42,31 @@ func passingChecks(env *testsuite.TestWorkflowEnvironment) *[]activities.Materia
 func TestCatalogPipelineFansOutAndPublishes(t *testing.T) {
 	env := newEnv(t)
 	recs := passingChecks(env)
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(activities.ImportResult{Dataset: "demo", OK: 10}, nil).Once()
+	env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(catalogjob.ImportResult{Dataset: "demo", OK: 10}, nil).Once()
 	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.PlanIndexInput) (activities.IndexPlan, error) {
+		func(_ context.Context, in catalogjob.PlanIndexInput) (catalogjob.IndexPlan, error) {
 			if in.Version == "" || in.WorkflowID == "" {
 				t.Errorf("plan input missing version or workflow id: %+v", in)
 			}
-			return activities.IndexPlan{Version: in.Version, Shards: 7}, nil
+			return catalogjob.IndexPlan{Version: in.Version, Shards: 7}, nil
 		}).Once()
 	seen := map[int]bool{}
 	env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ShardInput) (activities.ShardResult, error) {
+		func(_ context.Context, in catalogjob.ShardInput) (catalogjob.ShardResult, error) {
 			if seen[in.Shard] || in.Shards != 7 {
 				t.Errorf("shard %d/%d started twice or with wrong count", in.Shard, in.Shards)
 			}
 			seen[in.Shard] = true
-			return activities.ShardResult{Shard: in.Shard, Docs: 100, Worker: []string{"w1", "w2", "w3"}[in.Shard%3]}, nil
+			return catalogjob.ShardResult{Shard: in.Shard, Docs: 100, Worker: []string{"w1", "w2", "w3"}[in.Shard%3]}, nil
 		}).Times(7)
 	env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.PublishInput) (activities.PublishResult, error) {
+		func(_ context.Context, in catalogjob.PublishInput) (catalogjob.PublishResult, error) {
 			if len(seen) != 7 {
 				t.Errorf("published before all shards were built: %d of 7", len(seen))
 			}
-			return activities.PublishResult{Version: in.Version, Docs: 700, Shards: 7}, nil
+			return catalogjob.PublishResult{Version: in.Version, Docs: 700, Shards: 7}, nil
 		}).Once()
 
 	env.ExecuteWorkflow(CatalogPipeline, CatalogPipelineInput{MaxParallel: 2})
@@ -106,15 +111,15 @@ func TestCatalogPipelineFansOutAndPublishes(t *testing.T) {
 func TestCatalogPipelineSkipDemoImportsDatasets(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(a.ImportDataset, mock.Anything, activities.DatasetInput{Format: "imdb-tsv", Paths: []string{"b.tsv"}}).
-		Return(activities.ImportResult{Dataset: "imdb-tsv", OK: 3}, nil).Once()
-	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(activities.IndexPlan{Version: "v", Shards: 1}, nil)
-	env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(activities.ShardResult{Docs: 3, Worker: "w"}, nil).Once()
-	env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(activities.PublishResult{Version: "v", Docs: 3, Shards: 1}, nil)
+	env.OnActivity(a.ImportDataset, mock.Anything, catalogjob.DatasetInput{Format: "imdb-tsv", Paths: []string{"b.tsv"}}).
+		Return(catalogjob.ImportResult{Dataset: "imdb-tsv", OK: 3}, nil).Once()
+	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(catalogjob.IndexPlan{Version: "v", Shards: 1}, nil)
+	env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(catalogjob.ShardResult{Docs: 3, Worker: "w"}, nil).Once()
+	env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(catalogjob.PublishResult{Version: "v", Docs: 3, Shards: 1}, nil)
 	env.ExecuteWorkflow(CatalogPipeline, CatalogPipelineInput{SkipDemo: true,
-		Datasets: []activities.DatasetInput{{Format: "imdb-tsv", Paths: []string{"b.tsv"}}}})
+		Datasets: []catalogjob.DatasetInput{{Format: "imdb-tsv", Paths: []string{"b.tsv"}}}})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -129,22 +134,22 @@ func TestCatalogPipelineSkipDemoImportsDatasets(t *testing.T) {
 func TestCatalogPipelineShardFailureStopsPublish(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(activities.ImportResult{}, nil)
-	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(activities.IndexPlan{Version: "v", Shards: 3}, nil)
+	env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(catalogjob.ImportResult{}, nil)
+	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(catalogjob.IndexPlan{Version: "v", Shards: 3}, nil)
 	env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ShardInput) (activities.ShardResult, error) {
+		func(_ context.Context, in catalogjob.ShardInput) (catalogjob.ShardResult, error) {
 			if in.Shard == 1 {
-				return activities.ShardResult{}, temporal.NewNonRetryableApplicationError("disk full", "Test", errors.New("disk full"))
+				return catalogjob.ShardResult{}, temporal.NewNonRetryableApplicationError("disk full", "Test", errors.New("disk full"))
 			}
-			return activities.ShardResult{Shard: in.Shard}, nil
+			return catalogjob.ShardResult{Shard: in.Shard}, nil
 		})
 	published := false
 	env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, _ activities.PublishInput) (activities.PublishResult, error) {
+		func(_ context.Context, _ catalogjob.PublishInput) (catalogjob.PublishResult, error) {
 			published = true
-			return activities.PublishResult{}, nil
+			return catalogjob.PublishResult{}, nil
 		}).Maybe()
 	env.ExecuteWorkflow(CatalogPipeline, CatalogPipelineInput{})
 	err := env.GetWorkflowError()
@@ -170,23 +175,24 @@ func workflowOpts(name string) workflow.RegisterOptions { return workflow.Regist
 // TestFailedCheckBlocksOnlyDownstream: a failing catalog check stops everything after it;
 // a failing index check keeps catalog.items materialized and blocks only what follows.
 func TestFailedCheckBlocksOnlyDownstream(t *testing.T) {
-	var a *activities.Activities
+	var a *catalogjob.Activities
+	var platform *activities.Activities
 	setup := func(catalogOK, indexOK bool) (*testsuite.TestWorkflowEnvironment, *[]activities.MaterializeInput, *bool) {
 		env := newEnv(t)
 		var recs []activities.MaterializeInput
 		published := false
 		env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
-		env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(activities.ImportResult{}, nil)
+		env.OnActivity(a.ImportDemoCatalog, mock.Anything, mock.Anything).Return(catalogjob.ImportResult{}, nil)
 		env.OnActivity(a.CheckCatalog, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "no_empty_titles", Passed: catalogOK, Blocking: true, Detail: "3 items without a title"}}, nil)
 		env.OnActivity(a.CheckIndex, mock.Anything, mock.Anything).Return([]assets.CheckResult{{Name: "row_count_within_bounds", Passed: indexOK, Blocking: true, Detail: "10 documents; the served version has 5000"}}, nil).Maybe()
-		env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(activities.IndexPlan{Version: "v", Shards: 1}, nil).Maybe()
-		env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(activities.ShardResult{}, nil).Maybe()
+		env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(catalogjob.IndexPlan{Version: "v", Shards: 1}, nil).Maybe()
+		env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(catalogjob.ShardResult{}, nil).Maybe()
 		env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(
-			func(context.Context, activities.PublishInput) (activities.PublishResult, error) {
+			func(context.Context, catalogjob.PublishInput) (catalogjob.PublishResult, error) {
 				published = true
-				return activities.PublishResult{}, nil
+				return catalogjob.PublishResult{}, nil
 			}).Maybe()
-		env.OnActivity(a.RecordMaterialization, mock.Anything, mock.Anything).Return(
+		env.OnActivity(platform.RecordMaterialization, mock.Anything, mock.Anything).Return(
 			func(_ context.Context, in activities.MaterializeInput) error { recs = append(recs, in); return nil })
 		env.ExecuteWorkflow(CatalogPipeline, CatalogPipelineInput{})
 		return env, &recs, &published

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/ingestjob"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -35,7 +36,7 @@ func IngestEvents(ctx workflow.Context, in IngestEventsInput) error {
 		in.Turn = time.Hour
 	}
 	if len(in.Roles) == 0 {
-		in.Roles = []string{activities.RoleLander, activities.RoleStream}
+		in.Roles = []string{ingestjob.RoleLander, ingestjob.RoleStream}
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: in.Turn + 5*time.Minute,
@@ -44,10 +45,10 @@ func IngestEvents(ctx workflow.Context, in IngestEventsInput) error {
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second,
 			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
 	})
-	var a *activities.Activities
+	var a *ingestjob.Activities
 	futures := make([]workflow.Future, 0, len(in.Roles))
 	for _, role := range in.Roles {
-		futures = append(futures, workflow.ExecuteActivity(actx, a.RunConsumer, activities.ConsumeInput{Role: role, For: in.Turn}))
+		futures = append(futures, workflow.ExecuteActivity(actx, a.RunConsumer, ingestjob.ConsumeInput{Role: role, For: in.Turn}))
 	}
 	for i, f := range futures {
 		if err := f.Get(ctx, nil); err != nil {
@@ -66,7 +67,7 @@ type LandEventsInput struct {
 
 // LandEvents records one hour partition of raw_events as a materialized asset once the
 // hour is over and the lander has caught up with everything Kafka held.
-func LandEvents(ctx workflow.Context, in LandEventsInput) (activities.HourResult, error) {
+func LandEvents(ctx workflow.Context, in LandEventsInput) (ingestjob.HourResult, error) {
 	if in.Hour.IsZero() {
 		in.Hour = workflow.Now(ctx).UTC().Truncate(time.Hour).Add(-time.Hour)
 	}
@@ -76,7 +77,7 @@ func LandEvents(ctx workflow.Context, in LandEventsInput) (activities.HourResult
 	hr := in.Hour.UTC().Truncate(time.Hour)
 	if wait := hr.Add(time.Hour + in.Grace).Sub(workflow.Now(ctx)); wait > 0 {
 		if err := workflow.Sleep(ctx, wait); err != nil {
-			return activities.HourResult{}, err
+			return ingestjob.HourResult{}, err
 		}
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -84,10 +85,10 @@ func LandEvents(ctx workflow.Context, in LandEventsInput) (activities.HourResult
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
 	})
-	var a *activities.Activities
-	var res activities.HourResult
+	var a *ingestjob.Activities
+	var res ingestjob.HourResult
 	started := workflow.Now(ctx)
-	if err := workflow.ExecuteActivity(actx, a.MaterializeHour, activities.HourInput{Hour: hr}).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(actx, a.MaterializeHour, ingestjob.HourInput{Hour: hr}).Get(ctx, &res); err != nil {
 		return res, fmt.Errorf("materialize %s: %w", hr.Format(time.RFC3339), err)
 	}
 	return res, recordAsset(ctx, activities.MaterializeInput{Asset: assets.RawEvents, Partition: assets.PartitionKey(hr),

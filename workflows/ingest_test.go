@@ -9,28 +9,28 @@ import (
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/ingestjob"
 )
 
 func TestIngestEventsRunsBothConsumersThenContinuesAsNew(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
+	var a *ingestjob.Activities
 	roles := map[string]bool{}
 	env.OnActivity(a.RunConsumer, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ConsumeInput) (activities.ConsumeResult, error) {
+		func(_ context.Context, in ingestjob.ConsumeInput) (ingestjob.ConsumeResult, error) {
 			roles[in.Role] = true
 			if in.For != time.Hour {
 				t.Errorf("turn = %v", in.For)
 			}
-			return activities.ConsumeResult{Role: in.Role}, nil
+			return ingestjob.ConsumeResult{Role: in.Role}, nil
 		})
 	env.ExecuteWorkflow(IngestEvents, IngestEventsInput{})
 	var can *workflow.ContinueAsNewError
 	if err := env.GetWorkflowError(); !errors.As(err, &can) {
 		t.Fatalf("want continue-as-new, got %v", err)
 	}
-	if !roles[activities.RoleLander] || !roles[activities.RoleStream] {
+	if !roles[ingestjob.RoleLander] || !roles[ingestjob.RoleStream] {
 		t.Errorf("roles run: %v", roles)
 	}
 }
@@ -42,18 +42,18 @@ func TestLandEventsWaitsForTheHourToEnd(t *testing.T) {
 	passingChecks(env)
 	start := time.Date(2026, 11, 23, 10, 20, 0, 0, time.UTC)
 	env.SetStartTime(start)
-	var a *activities.Activities
+	var a *ingestjob.Activities
 	var calledAt time.Time
 	env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
+		func(_ context.Context, in ingestjob.HourInput) (ingestjob.HourResult, error) {
 			calledAt = env.Now()
-			return activities.HourResult{Hour: in.Hour, Events: 42}, nil
+			return ingestjob.HourResult{Hour: in.Hour, Events: 42}, nil
 		})
 	env.ExecuteWorkflow(LandEvents, LandEventsInput{Hour: start})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	var res activities.HourResult
+	var res ingestjob.HourResult
 	_ = env.GetWorkflowResult(&res)
 	if !res.Hour.Equal(start.Truncate(time.Hour)) || res.Events != 42 {
 		t.Errorf("result %+v", res)
@@ -68,9 +68,9 @@ func TestLandEventsWaitsForTheHourToEnd(t *testing.T) {
 	env.SetStartTime(start)
 	var got time.Time
 	env.OnActivity(a.MaterializeHour, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
+		func(_ context.Context, in ingestjob.HourInput) (ingestjob.HourResult, error) {
 			got = in.Hour
-			return activities.HourResult{Hour: in.Hour}, nil
+			return ingestjob.HourResult{Hour: in.Hour}, nil
 		})
 	env.ExecuteWorkflow(LandEvents, LandEventsInput{})
 	if err := env.GetWorkflowError(); err != nil || !got.Equal(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)) {

@@ -20,7 +20,11 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/activities/eventjobs"
+	"github.com/curiodata/curio/activities/ingestjob"
+	"github.com/curiodata/curio/activities/similarity"
+	"github.com/curiodata/curio/activities/termsjob"
 	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/temporaldev"
@@ -53,7 +57,7 @@ func recordings(now time.Time) []recording {
 	thisHour := now.UTC().Truncate(time.Hour)
 	return []recording{
 		{name: workflows.CatalogPipelineName, input: workflows.CatalogPipelineInput{Shards: 3, MaxParallel: 2,
-			Datasets: []activities.DatasetInput{{Format: "movies-csv", Paths: []string{"/data/movie_metadata.csv"}}}}},
+			Datasets: []catalogjob.DatasetInput{{Format: "movies-csv", Paths: []string{"/data/movie_metadata.csv"}}}}},
 		{name: workflows.ScrapeCatalogName, input: workflows.ScrapeCatalogInput{Seeds: []string{"tt0133093"}, Limit: 3, BatchSize: 2}},
 		{name: workflows.IngestEventsName, input: workflows.IngestEventsInput{Turn: time.Second}, endless: true},
 		// The previous hour, two seconds before its grace ends: one short timer, then the work.
@@ -88,41 +92,41 @@ func fakeActivities() map[string]any {
 		}
 	}
 	return map[string]any{
-		"RecordRun":             func(context.Context, activities.RunStatus) error { return nil },
+		"RecordRun":             func(context.Context, catalogjob.RunStatus) error { return nil },
 		"RecordMaterialization": func(context.Context, activities.MaterializeInput) error { return nil },
-		"ImportDemoCatalog": func(context.Context, activities.ImportDemoInput) (activities.ImportResult, error) {
-			return activities.ImportResult{ImportID: "demo-1", Dataset: "demo", OK: 30}, nil
+		"ImportDemoCatalog": func(context.Context, catalogjob.ImportDemoInput) (catalogjob.ImportResult, error) {
+			return catalogjob.ImportResult{ImportID: "demo-1", Dataset: "demo", OK: 30}, nil
 		},
-		"ImportDataset": func(_ context.Context, in activities.DatasetInput) (activities.ImportResult, error) {
-			return activities.ImportResult{ImportID: "ds-1", Dataset: in.Format, OK: 20, Failed: 1}, nil
+		"ImportDataset": func(_ context.Context, in catalogjob.DatasetInput) (catalogjob.ImportResult, error) {
+			return catalogjob.ImportResult{ImportID: "ds-1", Dataset: in.Format, OK: 20, Failed: 1}, nil
 		},
-		"CheckCatalog": func(context.Context, activities.CheckInput) ([]assets.CheckResult, error) {
+		"CheckCatalog": func(context.Context, catalogjob.CheckInput) ([]assets.CheckResult, error) {
 			return []assets.CheckResult{{Name: "no_empty_titles", Blocking: true, Passed: true}}, nil
 		},
-		"CheckIndex": func(context.Context, activities.CheckInput) ([]assets.CheckResult, error) {
+		"CheckIndex": func(context.Context, catalogjob.CheckInput) ([]assets.CheckResult, error) {
 			return []assets.CheckResult{{Name: "row_count_within_bounds", Blocking: true, Passed: true}}, nil
 		},
-		"PlanIndex": func(_ context.Context, in activities.PlanIndexInput) (activities.IndexPlan, error) {
-			return activities.IndexPlan{Version: in.Version, Shards: max(in.Shards, 2), Movies: 30, Artworks: 20}, nil
+		"PlanIndex": func(_ context.Context, in catalogjob.PlanIndexInput) (catalogjob.IndexPlan, error) {
+			return catalogjob.IndexPlan{Version: in.Version, Shards: max(in.Shards, 2), Movies: 30, Artworks: 20}, nil
 		},
-		"BuildIndexShard": func(_ context.Context, in activities.ShardInput) (activities.ShardResult, error) {
-			return activities.ShardResult{Shard: in.Shard, Docs: 10, Bytes: 100, Worker: recordIdentity}, nil
+		"BuildIndexShard": func(_ context.Context, in catalogjob.ShardInput) (catalogjob.ShardResult, error) {
+			return catalogjob.ShardResult{Shard: in.Shard, Docs: 10, Bytes: 100, Worker: recordIdentity}, nil
 		},
-		"PublishCatalog": func(_ context.Context, in activities.PublishInput) (activities.PublishResult, error) {
-			return activities.PublishResult{Version: in.Version, Docs: 50, Shards: 3}, nil
+		"PublishCatalog": func(_ context.Context, in catalogjob.PublishInput) (catalogjob.PublishResult, error) {
+			return catalogjob.PublishResult{Version: in.Version, Docs: 50, Shards: 3}, nil
 		},
-		"ScrapePages": func(_ context.Context, in activities.ScrapeInput) (activities.ScrapeOutput, error) {
-			out := activities.ScrapeOutput{Fetched: len(in.URLs), Records: len(in.URLs)}
+		"ScrapePages": func(_ context.Context, in catalogjob.ScrapeInput) (catalogjob.ScrapeOutput, error) {
+			out := catalogjob.ScrapeOutput{Fetched: len(in.URLs), Records: len(in.URLs)}
 			for i := range in.URLs {
 				out.Next = append(out.Next, fmt.Sprintf("%s/title/tt%07d/", in.BaseURL, 100+i))
 			}
 			return out, nil
 		},
-		"RunConsumer": func(_ context.Context, in activities.ConsumeInput) (activities.ConsumeResult, error) {
-			return activities.ConsumeResult{Role: in.Role}, nil
+		"RunConsumer": func(_ context.Context, in ingestjob.ConsumeInput) (ingestjob.ConsumeResult, error) {
+			return ingestjob.ConsumeResult{Role: in.Role}, nil
 		},
-		"MaterializeHour": func(_ context.Context, in activities.HourInput) (activities.HourResult, error) {
-			return activities.HourResult{Hour: in.Hour, Partition: assets.PartitionKey(in.Hour), Events: 42}, nil
+		"MaterializeHour": func(_ context.Context, in ingestjob.HourInput) (ingestjob.HourResult, error) {
+			return ingestjob.HourResult{Hour: in.Hour, Partition: assets.PartitionKey(in.Hour), Events: 42}, nil
 		},
 		"EventHours": func(_ context.Context, in eventjobs.HoursInput) (eventjobs.HoursParams, error) {
 			return eventjobs.HoursParams{Hours: []time.Time{in.From, in.From.Add(time.Hour)}}, nil
@@ -130,8 +134,8 @@ func fakeActivities() map[string]any {
 		"PlanBackfill": func(_ context.Context, in activities.BackfillPlanInput) ([]string, error) {
 			return assets.Hours(in.From, in.To), nil
 		},
-		"RollupTerms": func(_ context.Context, in activities.TermsRollupInput) (activities.TermsRollupResult, error) {
-			return activities.TermsRollupResult{Hour: in.Hour, Terms: 5, Tokens: 12, Consistent: true}, nil
+		"RollupTerms": func(_ context.Context, in termsjob.TermsRollupInput) (termsjob.TermsRollupResult, error) {
+			return termsjob.TermsRollupResult{Hour: in.Hour, Terms: 5, Tokens: 12, Consistent: true}, nil
 		},
 		"PrepareTopics": func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsPlan, error) {
 			return topicmodel.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Tokens: 900, Shards: p.Shards}, nil
@@ -303,7 +307,7 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, id, runID,
 
 // fakedStructs are the activity structs the fakes stand in for: activities.Activities and
 // those of the pipelines with their own package under activities/ (app.Slices).
-var fakedStructs = []any{&activities.Activities{}, &eventjobs.Activities{}, &topicmodel.Activities{}}
+var fakedStructs = []any{&activities.Activities{}, &catalogjob.Activities{}, &eventjobs.Activities{}, &ingestjob.Activities{}, &topicmodel.Activities{}, &similarity.Activities{}, &termsjob.Activities{}}
 
 // checkFakes fails when a fake does not name a method of one of fakedStructs or does not
 // take and return that method's types (the payloads would then differ from production's).

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -43,13 +44,13 @@ type CrawlState struct {
 	Frontier  []string                `json:"frontier"`
 	Seen      []string                `json:"seen"`
 	Scheduled int                     `json:"scheduled"`
-	Totals    activities.ScrapeOutput `json:"totals"`
+	Totals    catalogjob.ScrapeOutput `json:"totals"`
 }
 
 // ScrapeCatalogResult summarizes a crawl.
 type ScrapeCatalogResult struct {
 	Pages   int                     `json:"pages"`
-	Totals  activities.ScrapeOutput `json:"totals"`
+	Totals  catalogjob.ScrapeOutput `json:"totals"`
 	Publish *CatalogPipelineResult  `json:"publish,omitempty"`
 }
 
@@ -62,14 +63,14 @@ const batchesPerRun = 200
 // published through CatalogPipeline as a child workflow.
 func ScrapeCatalog(ctx workflow.Context, in ScrapeCatalogInput) (ScrapeCatalogResult, error) {
 	if in.Source == "" {
-		in.Source = activities.SourceIMDb
+		in.Source = catalogjob.SourceIMDb
 	}
-	if in.Source != activities.SourceIMDb && in.Source != activities.SourceArtsy {
+	if in.Source != catalogjob.SourceIMDb && in.Source != catalogjob.SourceArtsy {
 		return ScrapeCatalogResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("unknown source %q: want imdb or artsy", in.Source), activities.ErrTypeBadInput, nil)
 	}
 	if in.BaseURL == "" {
-		in.BaseURL = map[string]string{activities.SourceIMDb: DefaultIMDbBaseURL, activities.SourceArtsy: DefaultArtsyBaseURL}[in.Source]
+		in.BaseURL = map[string]string{catalogjob.SourceIMDb: DefaultIMDbBaseURL, catalogjob.SourceArtsy: DefaultArtsyBaseURL}[in.Source]
 	}
 	if in.Limit <= 0 {
 		in.Limit = 100
@@ -79,10 +80,10 @@ func ScrapeCatalog(ctx workflow.Context, in ScrapeCatalogInput) (ScrapeCatalogRe
 	}
 	st := in.State
 	if st == nil {
-		if len(in.Seeds) == 0 && len(in.Search) == 0 && in.Source == activities.SourceIMDb {
+		if len(in.Seeds) == 0 && len(in.Search) == 0 && in.Source == catalogjob.SourceIMDb {
 			in.Seeds = []string{"tt0133093", "tt0114814", "tt0110912", "tt0068646", "tt3303790"}
 		}
-		st = &CrawlState{Frontier: activities.SeedURLs(in.Source, in.BaseURL, in.Seeds, in.Search)}
+		st = &CrawlState{Frontier: catalogjob.SeedURLs(in.Source, in.BaseURL, in.Seeds, in.Search)}
 		if len(st.Frontier) == 0 {
 			return ScrapeCatalogResult{}, temporal.NewNonRetryableApplicationError(
 				`nothing to crawl: give "seeds" (artist ids for artsy) or "search" terms`, activities.ErrTypeBadInput, nil)
@@ -101,7 +102,7 @@ func ScrapeCatalog(ctx workflow.Context, in ScrapeCatalogInput) (ScrapeCatalogRe
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: 2 * time.Second, MaximumInterval: time.Minute, MaximumAttempts: 10,
 			NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
 	})
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	for batches := 0; len(st.Frontier) > 0 && st.Scheduled < in.Limit; batches++ {
 		if batches == batchesPerRun {
 			in.State = st
@@ -122,8 +123,8 @@ func ScrapeCatalog(ctx workflow.Context, in ScrapeCatalogInput) (ScrapeCatalogRe
 			continue
 		}
 		st.Scheduled += len(batch)
-		var out activities.ScrapeOutput
-		err := workflow.ExecuteActivity(actx, a.ScrapePages, activities.ScrapeInput{
+		var out catalogjob.ScrapeOutput
+		err := workflow.ExecuteActivity(actx, a.ScrapePages, catalogjob.ScrapeInput{
 			Source: in.Source, BaseURL: in.BaseURL, RunKey: workflow.GetInfo(ctx).WorkflowExecution.ID, URLs: batch,
 		}).Get(ctx, &out)
 		if err != nil {

@@ -7,19 +7,19 @@ import (
 
 	"github.com/stretchr/testify/mock"
 
-	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 )
 
 func TestScrapeCatalogCrawlsFrontierAndPublishes(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
 	env.RegisterWorkflowWithOptions(CatalogPipeline, workflowOpts(CatalogPipelineName))
-	var a *activities.Activities
+	var a *catalogjob.Activities
 	var batches [][]string
 	env.OnActivity(a.ScrapePages, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ScrapeInput) (activities.ScrapeOutput, error) {
+		func(_ context.Context, in catalogjob.ScrapeInput) (catalogjob.ScrapeOutput, error) {
 			batches = append(batches, in.URLs)
-			out := activities.ScrapeOutput{Fetched: len(in.URLs)}
+			out := catalogjob.ScrapeOutput{Fetched: len(in.URLs)}
 			for _, u := range in.URLs {
 				if strings.Contains(u, "/find/") {
 					// A search page: discovers 5 titles, one of them twice.
@@ -33,9 +33,9 @@ func TestScrapeCatalogCrawlsFrontierAndPublishes(t *testing.T) {
 			return out, nil
 		})
 	env.OnActivity(a.RecordRun, mock.Anything, mock.Anything).Return(nil)
-	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(activities.IndexPlan{Version: "v", Shards: 1}, nil)
-	env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(activities.ShardResult{Docs: 4}, nil)
-	env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(activities.PublishResult{Version: "v", Docs: 4}, nil)
+	env.OnActivity(a.PlanIndex, mock.Anything, mock.Anything).Return(catalogjob.IndexPlan{Version: "v", Shards: 1}, nil)
+	env.OnActivity(a.BuildIndexShard, mock.Anything, mock.Anything).Return(catalogjob.ShardResult{Docs: 4}, nil)
+	env.OnActivity(a.PublishCatalog, mock.Anything, mock.Anything).Return(catalogjob.PublishResult{Version: "v", Docs: 4}, nil)
 
 	env.ExecuteWorkflow(ScrapeCatalog, ScrapeCatalogInput{Search: []string{"harbor"}, BaseURL: "http://x", Limit: 5, BatchSize: 2})
 	if err := env.GetWorkflowError(); err != nil {
@@ -66,14 +66,14 @@ func TestScrapeCatalogCrawlsFrontierAndPublishes(t *testing.T) {
 func TestScrapeCatalogDefaultsAndBadInput(t *testing.T) {
 	env := newEnv(t)
 	passingChecks(env)
-	var a *activities.Activities
-	var first activities.ScrapeInput
+	var a *catalogjob.Activities
+	var first catalogjob.ScrapeInput
 	env.OnActivity(a.ScrapePages, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.ScrapeInput) (activities.ScrapeOutput, error) {
+		func(_ context.Context, in catalogjob.ScrapeInput) (catalogjob.ScrapeOutput, error) {
 			if first.Source == "" {
 				first = in
 			}
-			return activities.ScrapeOutput{FetchFailed: len(in.URLs)}, nil
+			return catalogjob.ScrapeOutput{FetchFailed: len(in.URLs)}, nil
 		})
 	env.ExecuteWorkflow(ScrapeCatalog, ScrapeCatalogInput{})
 	if err := env.GetWorkflowError(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/termsjob"
 	"github.com/curiodata/curio/internal/assets"
 )
 
@@ -25,7 +26,7 @@ type TermsRollupInput struct {
 // hour's 1-hour term window equals the sum of its 1-minute windows (the speed line counted
 // every event once in each), records the hour as a partition with that check, and prunes
 // 1-minute windows past retention.
-func TermsRollup(ctx workflow.Context, in TermsRollupInput) ([]activities.TermsRollupResult, error) {
+func TermsRollup(ctx workflow.Context, in TermsRollupInput) ([]termsjob.TermsRollupResult, error) {
 	now := workflow.Now(ctx).UTC().Truncate(time.Hour)
 	if in.To.IsZero() {
 		in.To = now
@@ -41,13 +42,13 @@ func TermsRollup(ctx workflow.Context, in TermsRollupInput) ([]activities.TermsR
 	if in.RetentionHours <= 0 {
 		in.RetentionHours = 48
 	}
-	var a *activities.Activities
-	var out []activities.TermsRollupResult
+	var a *termsjob.Activities
+	var out []termsjob.TermsRollupResult
 	for _, key := range hours {
 		started := workflow.Now(ctx)
 		hr, _ := assets.ParsePartition(key)
-		var r activities.TermsRollupResult
-		if err := workflow.ExecuteActivity(shortActivity(ctx), a.RollupTerms, activities.TermsRollupInput{Hour: hr,
+		var r termsjob.TermsRollupResult
+		if err := workflow.ExecuteActivity(shortActivity(ctx), a.RollupTerms, termsjob.TermsRollupInput{Hour: hr,
 			Retention: time.Duration(in.RetentionHours) * time.Hour}).Get(ctx, &r); err != nil {
 			return out, fmt.Errorf("terms of %s: %w", key, err)
 		}

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/termsjob"
 	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/internal/assets"
 )
@@ -124,12 +125,13 @@ func TestBuildTopicsRejectsBadInput(t *testing.T) {
 func TestTermsRollupRecordsEachHourAndStopsOnMismatch(t *testing.T) {
 	env := newEnv(t)
 	recs := passingChecks(env)
-	var a *activities.Activities
+	env.RegisterActivity(&termsjob.Activities{})
+	var a *termsjob.Activities
 	from := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	env.OnActivity(a.RollupTerms, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.TermsRollupInput) (activities.TermsRollupResult, error) {
+		func(_ context.Context, in termsjob.TermsRollupInput) (termsjob.TermsRollupResult, error) {
 			bad := in.Hour.Equal(from.Add(2 * time.Hour))
-			r := activities.TermsRollupResult{Hour: in.Hour, Terms: 3, Tokens: 10, Consistent: !bad}
+			r := termsjob.TermsRollupResult{Hour: in.Hour, Terms: 3, Tokens: 10, Consistent: !bad}
 			if bad {
 				r.Mismatched = 1
 			}

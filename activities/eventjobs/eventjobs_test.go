@@ -16,8 +16,6 @@ import (
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/activities/eventjobs"
-	"github.com/curiodata/curio/internal/demo"
-	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/published"
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/teststores"
@@ -37,19 +35,7 @@ func setup(t *testing.T, movies, artworks int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	pg, my, dsn := teststores.Open(t)
-	if err := pg.StartImport(ctx, "demo", "demo"); err != nil {
-		t.Fatal(err)
-	}
-	var recs []domain.Record
-	if err := demo.Records(demo.Options{Movies: movies, Artworks: artworks}, func(r domain.Record) error {
-		recs = append(recs, r)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pg.WriteRecords(ctx, "demo", recs); err != nil {
-		t.Fatal(err)
-	}
+	recs := teststores.LoadDemo(t, pg, movies, artworks)
 	db, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 )
 
 // doc is one corpus document in the shape every engine indexes: the same
-// fields activities/catalog.go puts into search.Doc.
+// fields activities/catalogjob/catalog.go puts into search.Doc.
 type doc struct {
 	ID     string
 	Type   string

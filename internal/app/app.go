@@ -17,7 +17,11 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/activities/eventjobs"
+	"github.com/curiodata/curio/activities/ingestjob"
+	"github.com/curiodata/curio/activities/similarity"
+	"github.com/curiodata/curio/activities/termsjob"
 	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/api"
 	"github.com/curiodata/curio/frontend"
@@ -59,23 +63,27 @@ type WorkerParts struct {
 // NewWorker builds one worker's activities and its Temporal worker (not started), with
 // every job of defs registered.
 func NewWorker(c client.Client, cfg config.Config, st Stores, defs *pipeline.Definitions, logger *slog.Logger, p WorkerParts) sdkworker.Worker {
-	acts := &activities.Activities{PG: st.PG, MySQL: st.MySQL, Notifier: p.Notifier, Logger: logger.With("worker", p.Identity),
-		Identity: p.Identity, Fetcher: p.Fetcher, KafkaBrokers: p.KafkaBrokers,
-		EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Assets: defs}
+	acts := &activities.Activities{PG: st.PG, Logger: logger.With("worker", p.Identity), Identity: p.Identity, Assets: defs}
 	queue := p.TaskQueue
 	if queue == "" {
 		queue = cfg.TaskQueue
 	}
 	return worker.New(c, acts, defs, worker.Options{TaskQueue: queue, Identity: p.Identity, MaxActivities: cfg.WorkerSlots,
-		StopTimeout: cfg.ShutdownGrace}, Slices(st, acts.Logger, p.Identity)...)
+		StopTimeout: cfg.ShutdownGrace}, Slices(cfg, st, acts.Logger, p)...)
 }
 
 // Slices builds the activity structs of the pipelines that have their own package under
 // activities/, each holding only the stores it needs. One line per pipeline.
-func Slices(st Stores, logger *slog.Logger, identity string) []any {
+func Slices(cfg config.Config, st Stores, logger *slog.Logger, p WorkerParts) []any {
+	identity := p.Identity
 	return []any{
+		&catalogjob.Activities{Store: st.PG, Serving: st.MySQL, Notifier: p.Notifier, Fetcher: p.Fetcher, Logger: logger, Identity: identity},
+		&ingestjob.Activities{Store: st.PG.EventPartitions(), Ingest: st.PG.Pool(), KafkaBrokers: p.KafkaBrokers,
+			EventPolicy: &events.TimePolicy{MaxFuture: cfg.EventMaxFuture, MaxAge: cfg.EventMaxAge}, Logger: logger},
 		&eventjobs.Activities{Store: st.PG.EventJobs(), Publisher: st.MySQL, Logger: logger, Identity: identity},
 		&topicmodel.Activities{Store: st.PG.Topics(), Catalog: st.PG, Publisher: st.MySQL, Logger: logger, Identity: identity},
+		&similarity.Activities{Store: st.PG.Similarity(), Catalog: st.PG, Publisher: st.MySQL, Logger: logger, Identity: identity},
+		&termsjob.Activities{Store: st.PG.Terms()},
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.temporal.io/sdk/client"
 
-	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/terms"
@@ -59,7 +59,7 @@ func TestBrowser(t *testing.T) {
 	}
 	defer stack.Close()
 	run, err := stack.RunCatalogPipeline(ctx, "browser-catalog", workflows.CatalogPipelineInput{
-		Demo: activities.ImportDemoInput{Movies: 200, Artworks: 100}, Shards: 2})
+		Demo: catalogjob.ImportDemoInput{Movies: 200, Artworks: 100}, Shards: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

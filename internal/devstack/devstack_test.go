@@ -17,7 +17,9 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/catalogjob"
+	"github.com/curiodata/curio/activities/ingestjob"
+	"github.com/curiodata/curio/activities/termsjob"
 	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/domain"
@@ -127,7 +129,7 @@ func TestEndToEnd(t *testing.T) {
 	getJSON(t, stack.APIURL+"/healthz", http.StatusServiceUnavailable, nil)
 
 	run, err := stack.RunCatalogPipeline(ctx, "e2e-catalog", workflows.CatalogPipelineInput{
-		Demo: activities.ImportDemoInput{Movies: 400, Artworks: 300}, Shards: 6,
+		Demo: catalogjob.ImportDemoInput{Movies: 400, Artworks: 300}, Shards: 6,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +375,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var hr activities.HourResult
+	var hr ingestjob.HourResult
 	if err := lr.Get(ctx, &hr); err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +460,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rolled []activities.TermsRollupResult
+	var rolled []termsjob.TermsRollupResult
 	if err := rr.Get(ctx, &rolled); err != nil || len(rolled) != 1 || !rolled[0].Consistent || rolled[0].Tokens == 0 {
 		t.Errorf("terms rollup %+v %v", rolled, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/curiodata/curio/internal/demo"
+	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/internal/testdb"
@@ -35,4 +37,25 @@ func Open(t testing.TB) (*postgres.Store, *mysql.Store, string) {
 		t.Fatal(err)
 	}
 	return pg, my, dsn
+}
+
+// LoadDemo writes the generated demo catalog (movies and artworks) into the warehouse and
+// returns its records.
+func LoadDemo(t testing.TB, pg *postgres.Store, movies, artworks int) []domain.Record {
+	t.Helper()
+	ctx := context.Background()
+	if err := pg.StartImport(ctx, "demo", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	var recs []domain.Record
+	if err := demo.Records(demo.Options{Movies: movies, Artworks: artworks}, func(r domain.Record) error {
+		recs = append(recs, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pg.WriteRecords(ctx, "demo", recs); err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

@@ -1,4 +1,12 @@
-package activities
+// Package catalogjob holds the activities of the catalog pipelines: CatalogPipeline
+// (ImportDemoCatalog, ImportDataset, CheckCatalog, PlanIndex, BuildIndexShard, CheckIndex,
+// PublishCatalog, RecordRun) and ScrapeCatalog (ScrapePages). They read and write the
+// warehouse's raw zone, cleaned catalog tables and pipeline_runs (postgres.Store) and the
+// serving store's index versions, items and segments (mysql.Store).
+//
+// The method names are the Temporal activity names: recorded histories refer to them, so
+// they must not change.
+package catalogjob
 
 import (
 	"context"
@@ -8,7 +16,9 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/demo"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/search"
@@ -44,14 +54,14 @@ func (a *Activities) ImportDemoCatalog(ctx context.Context, in ImportDemoInput) 
 		}
 	}
 	if done == 0 {
-		if err := a.PG.StartImport(ctx, res.ImportID, res.Dataset); err != nil {
+		if err := a.Store.StartImport(ctx, res.ImportID, res.Dataset); err != nil {
 			return res, err
 		}
 	}
 	var seen int64
 	batch := make([]domain.Record, 0, a.batchSize())
 	flush := func() error {
-		st, err := a.PG.WriteRecords(ctx, res.ImportID, batch)
+		st, err := a.Store.WriteRecords(ctx, res.ImportID, batch)
 		if err != nil {
 			return err
 		}
@@ -78,10 +88,10 @@ func (a *Activities) ImportDemoCatalog(ctx context.Context, in ImportDemoInput) 
 	if err != nil {
 		return res, fmt.Errorf("import demo catalog: %w", err)
 	}
-	if err := a.PG.FinishImport(ctx, res.ImportID, postgres.WriteStats{OK: res.OK, Failed: res.Failed}); err != nil {
+	if err := a.Store.FinishImport(ctx, res.ImportID, postgres.WriteStats{OK: res.OK, Failed: res.Failed}); err != nil {
 		return res, err
 	}
-	a.log(ctx).Info("demo catalog imported", "ok", res.OK, "failed", res.Failed)
+	activities.Logger(ctx, a.Logger).Info("demo catalog imported", "ok", res.OK, "failed", res.Failed)
 	return res, nil
 }
 
@@ -116,12 +126,12 @@ func ShardCount(docs int64) int {
 // PlanIndex counts the catalog, picks the shard count and registers the version as building.
 func (a *Activities) PlanIndex(ctx context.Context, in PlanIndexInput) (IndexPlan, error) {
 	if in.Version == "" {
-		return IndexPlan{}, nonRetryable(ErrTypeBadInput, errors.New("plan index: version is required"))
+		return IndexPlan{}, activities.BadInput(errors.New("plan index: version is required"))
 	}
 	if in.Shards < 0 || in.Shards > 4096 {
-		return IndexPlan{}, nonRetryable(ErrTypeBadInput, fmt.Errorf("plan index: shards=%d, want 0..4096", in.Shards))
+		return IndexPlan{}, activities.BadInput(fmt.Errorf("plan index: shards=%d, want 0..4096", in.Shards))
 	}
-	c, err := a.PG.Counts(ctx)
+	c, err := a.Store.Counts(ctx)
 	if err != nil {
 		return IndexPlan{}, err
 	}
@@ -129,7 +139,7 @@ func (a *Activities) PlanIndex(ctx context.Context, in PlanIndexInput) (IndexPla
 	if p.Shards == 0 {
 		p.Shards = ShardCount(c.Movies + c.Artworks)
 	}
-	if err := a.MySQL.CreateVersion(ctx, p.Version, p.Shards, in.WorkflowID, in.RunID); err != nil {
+	if err := a.Serving.CreateVersion(ctx, p.Version, p.Shards, in.WorkflowID, in.RunID); err != nil {
 		return p, err
 	}
 	return p, nil
@@ -154,12 +164,12 @@ type ShardResult struct {
 // MySQL and stores the shard's search segment. Re-running a shard replaces its rows.
 func (a *Activities) BuildIndexShard(ctx context.Context, in ShardInput) (ShardResult, error) {
 	if in.Shards <= 0 || in.Shard < 0 || in.Shard >= in.Shards || in.Version == "" {
-		return ShardResult{}, nonRetryable(ErrTypeBadInput, fmt.Errorf("build shard: bad shard %d/%d of %q", in.Shard, in.Shards, in.Version))
+		return ShardResult{}, activities.BadInput(fmt.Errorf("build shard: bad shard %d/%d of %q", in.Shard, in.Shards, in.Version))
 	}
 	sh := postgres.Shard{Index: in.Shard, Of: in.Shards}
 	var docs []search.Doc
 	var items []mysql.Item
-	err := a.PG.ShardMovies(ctx, sh, func(m domain.Movie) error {
+	err := a.Store.ShardMovies(ctx, sh, func(m domain.Movie) error {
 		d, it, err := movieDoc(m)
 		docs, items = append(docs, d), append(items, it)
 		return err
@@ -168,7 +178,7 @@ func (a *Activities) BuildIndexShard(ctx context.Context, in ShardInput) (ShardR
 		return ShardResult{}, err
 	}
 	activity.RecordHeartbeat(ctx, len(docs))
-	err = a.PG.ShardArtworks(ctx, sh, func(w domain.Artwork) error {
+	err = a.Store.ShardArtworks(ctx, sh, func(w domain.Artwork) error {
 		d, it, err := artworkDoc(w)
 		docs, items = append(docs, d), append(items, it)
 		return err
@@ -177,14 +187,14 @@ func (a *Activities) BuildIndexShard(ctx context.Context, in ShardInput) (ShardR
 		return ShardResult{}, err
 	}
 	activity.RecordHeartbeat(ctx, len(docs))
-	if err := a.MySQL.UpsertItems(ctx, in.Version, items); err != nil {
+	if err := a.Serving.UpsertItems(ctx, in.Version, items); err != nil {
 		return ShardResult{}, err
 	}
 	data, err := search.BuildSegment(docs).MarshalBinary()
 	if err != nil {
 		return ShardResult{}, fmt.Errorf("encode shard %d: %w", in.Shard, err)
 	}
-	if err := a.MySQL.PutSegment(ctx, in.Version, in.Shard, len(docs), data); err != nil {
+	if err := a.Serving.PutSegment(ctx, in.Version, in.Shard, len(docs), data); err != nil {
 		return ShardResult{}, err
 	}
 	return ShardResult{Shard: in.Shard, Docs: len(docs), Bytes: len(data), Worker: a.Identity}, nil
@@ -209,19 +219,19 @@ const KeepVersions = 3
 // version is refused without retry; a failed announcement only delays API reloads until
 // their next poll, so it is logged, not failed.
 func (a *Activities) PublishCatalog(ctx context.Context, in PublishInput) (PublishResult, error) {
-	v, err := a.MySQL.Publish(ctx, in.Version, KeepVersions)
+	v, err := a.Serving.Publish(ctx, in.Version, KeepVersions)
 	if errors.Is(err, mysql.ErrIncomplete) || errors.Is(err, mysql.ErrNotFound) {
-		return PublishResult{}, nonRetryable(ErrTypeIncomplete, err)
+		return PublishResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeIncomplete, err)
 	}
 	if err != nil {
 		return PublishResult{}, err
 	}
 	if a.Notifier != nil {
 		if err := a.Notifier.PublishVersion(ctx, v.Version); err != nil {
-			a.log(ctx).Warn("could not announce catalog version; APIs will pick it up on their next poll", "version", v.Version, "err", err)
+			activities.Logger(ctx, a.Logger).Warn("could not announce catalog version; APIs will pick it up on their next poll", "version", v.Version, "err", err)
 		}
 	}
-	a.log(ctx).Info("catalog published", "version", v.Version, "docs", v.Docs, "shards", v.Shards)
+	activities.Logger(ctx, a.Logger).Info("catalog published", "version", v.Version, "docs", v.Docs, "shards", v.Shards)
 	return PublishResult{Version: v.Version, Docs: v.Docs, Shards: v.Shards}, nil
 }
 
@@ -235,7 +245,7 @@ type RunStatus struct {
 // RecordRun writes the run's status to pipeline_runs (idempotent upsert).
 func (a *Activities) RecordRun(ctx context.Context, in RunStatus) error {
 	info := activity.GetInfo(ctx)
-	return a.PG.RecordRun(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, in.Workflow, in.Status, in.Details)
+	return a.Store.RecordRun(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, in.Workflow, in.Status, in.Details)
 }
 
 func movieDoc(m domain.Movie) (search.Doc, mysql.Item, error) {

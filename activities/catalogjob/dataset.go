@@ -1,4 +1,4 @@
-package activities
+package catalogjob
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/importer"
 	"github.com/curiodata/curio/internal/storage/postgres"
@@ -113,13 +114,13 @@ func LoadDataset(ctx context.Context, pg *postgres.Store, in DatasetInput, impor
 // so a retried attempt rewrites the same rows.
 func (a *Activities) ImportDataset(ctx context.Context, in DatasetInput) (ImportResult, error) {
 	if err := in.Validate(); err != nil {
-		return ImportResult{}, nonRetryable(ErrTypeBadInput, err)
+		return ImportResult{}, activities.BadInput(err)
 	}
 	info := activity.GetInfo(ctx)
 	id := info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID + "/" + in.Format
-	st, err := LoadDataset(ctx, a.PG, in, id, a.batchSize(), func(st postgres.WriteStats) { activity.RecordHeartbeat(ctx, st) })
+	st, err := LoadDataset(ctx, a.Store, in, id, a.batchSize(), func(st postgres.WriteStats) { activity.RecordHeartbeat(ctx, st) })
 	if errors.Is(err, os.ErrNotExist) {
-		return ImportResult{}, nonRetryable(ErrTypeBadInput, err)
+		return ImportResult{}, activities.BadInput(err)
 	}
 	return ImportResult{ImportID: id, Dataset: in.Format, OK: st.OK, Failed: st.Failed}, err
 }

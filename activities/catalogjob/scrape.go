@@ -1,4 +1,4 @@
-package activities
+package catalogjob
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
+	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/storage/postgres"
 	"github.com/curiodata/curio/scrapers"
@@ -61,10 +62,10 @@ func (o *ScrapeOutput) Add(p ScrapeOutput) {
 // reason and never fails the batch.
 func (a *Activities) ScrapePages(ctx context.Context, in ScrapeInput) (ScrapeOutput, error) {
 	if in.Source != SourceIMDb && in.Source != SourceArtsy {
-		return ScrapeOutput{}, nonRetryable(ErrTypeBadInput, fmt.Errorf("unknown scrape source %q: want imdb or artsy", in.Source))
+		return ScrapeOutput{}, activities.BadInput(fmt.Errorf("unknown scrape source %q: want imdb or artsy", in.Source))
 	}
 	if a.Fetcher == nil {
-		return ScrapeOutput{}, nonRetryable(ErrTypeBadInput, errors.New("worker has no fetcher configured"))
+		return ScrapeOutput{}, activities.BadInput(errors.New("worker has no fetcher configured"))
 	}
 	var (
 		mu    sync.Mutex
@@ -95,7 +96,7 @@ func (a *Activities) ScrapePages(ctx context.Context, in ScrapeInput) (ScrapeOut
 
 // page returns the body of u, fetching it unless this crawl already has it.
 func (a *Activities) page(ctx context.Context, in ScrapeInput, u string, out *ScrapeOutput) ([]byte, bool, error) {
-	stored, err := a.PG.GetPage(ctx, u)
+	stored, err := a.Store.GetPage(ctx, u)
 	if err != nil && !errors.Is(err, postgres.ErrNotFound) {
 		return nil, false, err
 	}
@@ -117,19 +118,19 @@ func (a *Activities) page(ctx context.Context, in ScrapeInput, u string, out *Sc
 	switch {
 	case p.NotModified && have:
 		out.NotModified++
-		return stored.Body, true, a.PG.PutPage(ctx, rp, true)
+		return stored.Body, true, a.Store.PutPage(ctx, rp, true)
 	case p.Err != nil || p.Status != http.StatusOK:
 		rp.FetchError = "fetch failed"
 		if p.Err != nil {
 			rp.FetchError = p.Err.Error()
 		}
 		out.FetchFailed++
-		a.log(ctx).Warn("fetch failed", "url", u, "status", p.Status, "attempts", p.Attempts, "err", rp.FetchError)
-		return nil, false, a.PG.PutPage(ctx, rp, false)
+		activities.Logger(ctx, a.Logger).Warn("fetch failed", "url", u, "status", p.Status, "attempts", p.Attempts, "err", rp.FetchError)
+		return nil, false, a.Store.PutPage(ctx, rp, false)
 	}
 	rp.Body = p.Body
 	out.Fetched++
-	return p.Body, true, a.PG.PutPage(ctx, rp, false)
+	return p.Body, true, a.Store.PutPage(ctx, rp, false)
 }
 
 func (a *Activities) scrapeOne(ctx context.Context, in ScrapeInput, u string) (ScrapeOutput, error) {
@@ -148,14 +149,14 @@ func (a *Activities) scrapeOne(ctx context.Context, in ScrapeInput, u string) (S
 	}
 	if perr != nil {
 		out.ParseFailed++
-		a.log(ctx).Warn("page did not parse", "url", u, "err", perr)
-		return out, a.PG.MarkParsed(ctx, u, 0, perr.Error())
+		activities.Logger(ctx, a.Logger).Warn("page did not parse", "url", u, "err", perr)
+		return out, a.Store.MarkParsed(ctx, u, 0, perr.Error())
 	}
-	if _, err := a.PG.WriteRecords(ctx, "scrape/"+in.RunKey, recs); err != nil {
+	if _, err := a.Store.WriteRecords(ctx, "scrape/"+in.RunKey, recs); err != nil {
 		return out, err
 	}
 	out.Records += len(recs)
-	return out, a.PG.MarkParsed(ctx, u, len(recs), "")
+	return out, a.Store.MarkParsed(ctx, u, len(recs), "")
 }
 
 func parseIMDb(base, u string, body []byte) ([]domain.Record, []string, error) {

@@ -1,15 +1,41 @@
-package activities
+// Package ingestjob holds the activities of the ingestion line: RunConsumer (the Kafka
+// lander and stream processor of internal/ingest, supervised by IngestEvents) and
+// MaterializeHour (LandEvents' record of an hour partition of raw_events). internal/ingest
+// owns raw_events, consumer_offsets and dead_letters and works on its own connection pool;
+// the activities' own SQL lives in postgres.EventPartitionStore.
+//
+// The method names are the Temporal activity names: recorded histories refer to them, so
+// they must not change.
+package ingestjob
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
 
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
+	"github.com/curiodata/curio/internal/storage/postgres"
 )
+
+// Activities are the activities of the ingestion line.
+type Activities struct {
+	Store *postgres.EventPartitionStore // event_partitions
+	// Ingest is the warehouse pool internal/ingest lands events and commits offsets with
+	// (raw_events, consumer_offsets, dead_letters).
+	Ingest *pgxpool.Pool
+	// KafkaBrokers are where user-activity events are consumed from.
+	KafkaBrokers []string
+	// EventPolicy bounds consumed events' times; nil means events.DefaultTimePolicy.
+	EventPolicy *events.TimePolicy
+	Logger      *slog.Logger // nil means slog.Default()
+}
 
 // Consumer roles supervised by IngestEvents.
 const (
@@ -35,12 +61,12 @@ type ConsumeResult struct {
 // that dies anywhere (worker killed, batch failed) is retried from where it committed.
 func (a *Activities) RunConsumer(ctx context.Context, in ConsumeInput) (ConsumeResult, error) {
 	if len(a.KafkaBrokers) == 0 {
-		return ConsumeResult{}, nonRetryable(ErrTypeBadInput, errors.New("worker has no Kafka brokers configured"))
+		return ConsumeResult{}, activities.BadInput(errors.New("worker has no Kafka brokers configured"))
 	}
 	if in.For <= 0 {
 		in.For = time.Hour
 	}
-	opts := ingest.Options{Brokers: a.KafkaBrokers, Logger: a.log(ctx), TimePolicy: a.EventPolicy}
+	opts := ingest.Options{Brokers: a.KafkaBrokers, Logger: activities.Logger(ctx, a.Logger), TimePolicy: a.EventPolicy}
 	var run func(context.Context) error
 	var progress func() ingest.Progress
 	switch in.Role {
@@ -51,13 +77,13 @@ func (a *Activities) RunConsumer(ctx context.Context, in ConsumeInput) (ConsumeR
 			return ConsumeResult{}, err
 		}
 		defer dlq.Close()
-		l := ingest.NewLander(a.PG.Pool(), opts, dlq)
+		l := ingest.NewLander(a.Ingest, opts, dlq)
 		run, progress = l.Run, l.Progress
 	case RoleStream:
-		s := ingest.NewStream(a.PG.Pool(), opts, ingest.StreamOptions{})
+		s := ingest.NewStream(a.Ingest, opts, ingest.StreamOptions{})
 		run, progress = s.Run, s.Progress
 	default:
-		return ConsumeResult{}, nonRetryable(ErrTypeBadInput, fmt.Errorf("unknown consumer role %q: want lander or stream", in.Role))
+		return ConsumeResult{}, activities.BadInput(fmt.Errorf("unknown consumer role %q: want lander or stream", in.Role))
 	}
 	rctx, cancel := context.WithTimeout(ctx, in.For)
 	defer cancel()
@@ -116,7 +142,7 @@ func (a *Activities) MaterializeHour(ctx context.Context, in HourInput) (HourRes
 			return res, err
 		}
 		for {
-			got, err := ingest.Offsets(ctx, a.PG.Pool(), ingest.LanderGroup, ingest.TopicEvents)
+			got, err := ingest.Offsets(ctx, a.Ingest, ingest.LanderGroup, ingest.TopicEvents)
 			if err != nil {
 				return res, err
 			}
@@ -135,17 +161,10 @@ func (a *Activities) MaterializeHour(ctx context.Context, in HourInput) (HourRes
 			}
 		}
 	}
-	info := activity.GetInfo(ctx)
-	err := a.PG.Pool().QueryRow(ctx, `WITH n AS (
-			SELECT (SELECT count(*) FROM raw_events WHERE ts >= $1 AND ts < $2) AS events,
-			       (SELECT count(*) FROM dead_letters WHERE received_at >= $1 AND received_at < $2) AS dead)
-		INSERT INTO event_partitions (hour, status, events, dead_letters, workflow_id, materialized_at)
-		SELECT $1, 'materialized', n.events, n.dead, $3, now() FROM n
-		ON CONFLICT (hour) DO UPDATE SET status = 'materialized', events = EXCLUDED.events,
-			dead_letters = EXCLUDED.dead_letters, workflow_id = EXCLUDED.workflow_id, materialized_at = now()
-		RETURNING events, dead_letters`, hr, hr.Add(time.Hour), info.WorkflowExecution.ID).Scan(&res.Events, &res.DeadLetters)
+	p, err := a.Store.MaterializeHour(ctx, hr, activity.GetInfo(ctx).WorkflowExecution.ID)
 	if err != nil {
 		return res, fmt.Errorf("materialize %s: %w", res.Partition, err)
 	}
+	res.Events, res.DeadLetters = p.Events, p.DeadLetters
 	return res, nil
 }

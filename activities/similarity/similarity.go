@@ -1,0 +1,164 @@
+// Package similarity holds the activities of BuildSimilarity: the top-k similar items
+// (TF-IDF cosine over title, text, tags and people, package internal/similar) of every
+// catalog item, computed shard by shard over the workers. Their SQL lives in
+// postgres.SimilarityStore, the one owner of similar_items; the published model goes to
+// MySQL through package published.
+//
+// The method names are the Temporal activity names: recorded histories and the batch
+// runner (workflows.BuildSimilarity runs SimilarityShard by name) refer to them, so they
+// must not change.
+package similarity
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+
+	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/domain"
+	"github.com/curiodata/curio/internal/published"
+	"github.com/curiodata/curio/internal/similar"
+	"github.com/curiodata/curio/internal/storage/postgres"
+)
+
+// Catalog reads the cleaned catalog, shard by shard (*postgres.Store).
+type Catalog interface {
+	ShardMovies(ctx context.Context, sh postgres.Shard, fn func(domain.Movie) error) error
+	ShardArtworks(ctx context.Context, sh postgres.Shard, fn func(domain.Artwork) error) error
+}
+
+// Activities are the activities of BuildSimilarity. Create one per worker so that
+// Identity names the worker that ran each shard.
+type Activities struct {
+	Store     *postgres.SimilarityStore // similar_items
+	Catalog   Catalog                   // the items compared (*postgres.Store)
+	Publisher published.Writer          // the serving store (*mysql.Store)
+	Logger    *slog.Logger              // nil means slog.Default()
+	Identity  string                    // worker identity, reported in shard results
+}
+
+// publishBatch is how many model rows one write to the serving store holds.
+const publishBatch = 1000
+
+// SimilarityParams are BuildSimilarity's plan.
+type SimilarityParams struct {
+	K int `json:"k"`
+	// Chunk is how many items a shard finishes (and heartbeats) at a time.
+	Chunk int `json:"chunk"`
+}
+
+// Neighbor is one published similar item.
+type Neighbor = published.Neighbor
+
+// catalogDocs reads the whole catalog as similarity documents, in id order.
+func (a *Activities) catalogDocs(ctx context.Context) ([]similar.Doc, error) {
+	var docs []similar.Doc
+	all := postgres.Shard{Index: 0, Of: 1}
+	err := a.Catalog.ShardMovies(ctx, all, func(m domain.Movie) error {
+		docs = append(docs, similar.Doc{ID: m.ID, Type: string(domain.TypeMovie), Title: m.Title, Text: m.Plot, Tags: m.Genres,
+			People: append(append([]string{}, m.Directors...), m.Cast...)})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = a.Catalog.ShardArtworks(ctx, all, func(w domain.Artwork) error {
+		docs = append(docs, similar.Doc{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, Text: w.Description,
+			Tags: slices.DeleteFunc([]string{w.Medium, w.Classification}, func(s string) bool { return s == "" }), People: w.Artists})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(docs, func(x, y similar.Doc) int { return strings.Compare(x.ID, y.ID) })
+	return docs, nil
+}
+
+// resumePoint is how many of its items a retried shard already finished (its last
+// heartbeat), 0 for a first attempt.
+func resumePoint(ctx context.Context) int {
+	var p activities.ShardProgress
+	if activity.HasHeartbeatDetails(ctx) && activity.GetHeartbeatDetails(ctx, &p) == nil {
+		return p.Done
+	}
+	return 0
+}
+
+// SimilarityShard computes the top-k similar items of every item in its shard (items
+// i % shards == shard in id order) against the whole catalog, and writes them to
+// similar_items. It works in chunks, heartbeating after each, so a retry after a lost
+// worker resumes at the first unfinished chunk; each chunk replaces its rows.
+func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+	started := time.Now()
+	if err := in.Validate(); err != nil {
+		return activities.BatchShardResult{}, err
+	}
+	p := SimilarityParams{K: 10, Chunk: 200}
+	if err := in.DecodeParams(&p); err != nil {
+		return activities.BatchShardResult{}, err
+	}
+	docs, err := a.catalogDocs(ctx)
+	if err != nil {
+		return activities.BatchShardResult{}, err
+	}
+	model := similar.Build(docs)
+	var mine []string
+	for i, d := range docs {
+		if i%in.Shards == in.Shard {
+			mine = append(mine, d.ID)
+		}
+	}
+	done := resumePoint(ctx)
+	for done < len(mine) {
+		chunk := mine[done:min(done+p.Chunk, len(mine))]
+		if err := a.writeNeighbors(ctx, in.Version, model, chunk, p.K); err != nil {
+			return activities.BatchShardResult{}, err
+		}
+		done += len(chunk)
+		activity.RecordHeartbeat(ctx, activities.ShardProgress{Done: done})
+	}
+	return activities.FinishShard(ctx, a.Store.BatchRunStore, a.Identity, in, len(mine), started)
+}
+
+// writeNeighbors replaces the stored neighbors of ids in version with their top k.
+func (a *Activities) writeNeighbors(ctx context.Context, version string, m *similar.Model, ids []string, k int) error {
+	var rows []postgres.SimilarItem
+	for _, id := range ids {
+		ns, _ := m.Neighbors(id, similar.Options{K: k})
+		for r, n := range ns {
+			rows = append(rows, postgres.SimilarItem{ItemID: id, Rank: r + 1, NeighborID: n.ID, Score: n.Score})
+		}
+	}
+	return a.Store.ReplaceSimilarItems(ctx, version, ids, rows)
+}
+
+// PublishSimilarity copies a similarity version to MySQL, one row per item (its
+// neighbors, most similar first), and switches the API to it.
+func (a *Activities) PublishSimilarity(ctx context.Context, in activities.ModelPublishInput) (activities.ModelPublishResult, error) {
+	m := published.Similar
+	var batch []published.Row[[]Neighbor]
+	err := a.Store.EachSimilarItem(ctx, in.Version, func(it postgres.SimilarItem) error {
+		if n := len(batch); n > 0 && batch[n-1].Key == it.ItemID {
+			batch[n-1].Value = append(batch[n-1].Value, Neighbor{ID: it.NeighborID, Score: it.Score})
+			return nil
+		}
+		// A new item: the rows before it are complete.
+		if len(batch) >= publishBatch {
+			if err := m.Put(ctx, a.Publisher, in.Version, batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+		batch = append(batch, published.Row[[]Neighbor]{Key: it.ItemID, Value: []Neighbor{{ID: it.NeighborID, Score: it.Score}}})
+		return nil
+	})
+	if err != nil {
+		return activities.ModelPublishResult{}, fmt.Errorf("publish %s %s: %w", m.Name(), in.Version, err)
+	}
+	return activities.SwitchModel(ctx, a.Publisher, a.Store.BatchRunStore, a.Logger, m, in.Version, batch)
+}
