@@ -223,7 +223,9 @@ func (h *handlers) health(c *gin.Context) {
 	// Stuck ingestion is reported, not made a reason to stop serving searches: the API
 	// stays ready, the body says "degraded" and /metrics raises curio_ingest_partition_stuck.
 	if h.d.Activity != nil {
-		lag, err := h.d.Activity.Lag(ctx)
+		lctx, lcancel := context.WithTimeout(ctx, time.Second) // Kafka must not hold up the probe
+		lag, err := h.d.Activity.Lag(lctx)
+		lcancel()
 		switch {
 		case err != nil:
 			h.d.Logger.Warn("health check: consumer lag", "err", err)

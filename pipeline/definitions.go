@@ -73,6 +73,7 @@ func New(jobs ...Job) (*Definitions, error) {
 	slices.Sort(names)
 	for _, name := range names {
 		a := byName[name]
+		a.Upstreams = slices.Clone(a.Upstreams) // resolved below: never write into the caller's jobs
 		errs = append(errs, checkAsset(a, byName)...)
 		for i, up := range a.Upstreams { // resolve default mappings
 			if up.Mapping == "" {

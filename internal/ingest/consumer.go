@@ -236,6 +236,14 @@ func (c *consumer) commit(ctx context.Context, topic string, partition int32, ms
 	// A batch that began must finish or roll back as a whole, even while shutting down.
 	ctx = context.WithoutCancel(ctx)
 	err := c.commitBatch(ctx, topic, partition, msgs, false)
+	// A deadlock or serialization failure (SQLSTATE class 40) is another transaction's
+	// timing, not this batch's data: try again before failing the run.
+	for attempt := 1; attempt < 4 && transientConflict(err); attempt++ {
+		c.opts.Logger.Warn("batch conflicted with another transaction; retrying", "consumer", c.opts.Group,
+			"topic", topic, "partition", partition, "attempt", attempt, "err", err)
+		time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		err = c.commitBatch(ctx, topic, partition, msgs, false)
+	}
 	if _, refused := rejectedByDB(err); !refused {
 		return err
 	}
@@ -253,8 +261,9 @@ func (c *consumer) commitBatch(ctx context.Context, topic string, partition int3
 	defer func() { _ = tx.Rollback(ctx) }()
 	var rejected int64
 	if !oneByOne {
+		// A failed handle changed no in-memory state (handlers update it only on success), so
+		// the fallback below starts from the same watermark.
 		if err := c.handler.handle(ctx, tx, topic, partition, msgs); err != nil {
-			c.handler.reset(topic, partition)
 			return err
 		}
 	} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -96,6 +97,9 @@ func claim(ctx context.Context, tx pgx.Tx, consumer string, evs []events.Event) 
 			newRows = append(newRows, []any{consumer, id, tss[i]})
 		}
 	}
+	// In id order, so two batches writing the same ids lock them in one order and cannot
+	// deadlock.
+	slices.SortFunc(newRows, func(a, b []any) int { return strings.Compare(a[1].(string), b[1].(string)) })
 	if len(newRows) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"consumed_events"}, []string{"consumer", "event_id", "ts"}, pgx.CopyFromRows(newRows)); err != nil {
 			return nil, fmt.Errorf("record event ids: %w", err)
@@ -142,6 +146,12 @@ func cleanDetail(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// transientConflict reports whether err is a deadlock or serialization failure.
+func transientConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && strings.HasPrefix(pe.Code, "40")
 }
 
 // rejectedByDB reports whether err is PostgreSQL refusing the data itself (a data

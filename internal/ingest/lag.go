@@ -51,7 +51,8 @@ type lagKey struct {
 
 type stillSince struct {
 	committed int64
-	since     time.Time
+	since     time.Time // when the partition started lagging at this committed offset
+	lagging   bool
 }
 
 // LagOptions configure Reader.WithLag.
@@ -89,7 +90,7 @@ func (r *Reader) Lag(ctx context.Context) ([]PartitionLag, error) {
 	if t == nil || len(t.brokers) == 0 {
 		return nil, nil
 	}
-	hw, err := HighWater(t.brokers, t.topic)
+	hw, err := highWaterCtx(ctx, t.brokers, t.topic)
 	if err != nil {
 		return nil, fmt.Errorf("consumer lag: %w", err)
 	}
@@ -131,9 +132,11 @@ func (r *Reader) Lag(ctx context.Context) ([]PartitionLag, error) {
 				pl.LastCommit = &at
 			}
 			pl.Lag = max(pl.HighWater-pl.Committed, 0)
+			// The clock starts when the partition starts lagging at an offset: a message
+			// arriving on a quiet partition is not stuck because the last look was long ago.
 			prev, seen := t.still[k]
-			if pl.Lag == 0 || !seen || prev.committed != pl.Committed {
-				t.still[k] = stillSince{committed: pl.Committed, since: now}
+			if pl.Lag == 0 || !seen || !prev.lagging || prev.committed != pl.Committed {
+				t.still[k] = stillSince{committed: pl.Committed, since: now, lagging: pl.Lag > 0}
 			} else {
 				pl.Stuck = now.Sub(prev.since) >= t.stuckAfter
 			}
@@ -152,4 +155,24 @@ func Stuck(lag []PartitionLag) []PartitionLag {
 		}
 	}
 	return out
+}
+
+// highWaterCtx is HighWater bounded by ctx: a Kafka that does not answer must not hold up a
+// health probe (sarama's client takes no context, so the lookup is left to finish alone).
+func highWaterCtx(ctx context.Context, brokers []string, topic string) (map[int32]int64, error) {
+	type result struct {
+		hw  map[int32]int64
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		hw, err := HighWater(brokers, topic)
+		done <- result{hw, err}
+	}()
+	select {
+	case r := <-done:
+		return r.hw, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("high water of %s: %w", topic, ctx.Err())
+	}
 }

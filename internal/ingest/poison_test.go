@@ -176,12 +176,17 @@ func TestLagReportsStuckPartition(t *testing.T) {
 	ctx := context.Background()
 	p := manualProducer(t, k.Brokers())
 	now := time.Now().UTC()
-	for i := range 5 {
-		sendRaw(t, p, 1, "u", rawView(fmt.Sprint("s", i), "u1", "m1", now))
-	}
 	clock := now
 	r := NewReader(pool).WithLag(LagOptions{Brokers: k.Brokers(), Groups: []string{LanderGroup}, StuckAfter: time.Minute,
 		Now: func() time.Time { return clock }})
+	// A quiet partition looked at long ago is not stuck the moment messages arrive.
+	if _, err := r.Lag(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock = clock.Add(5 * time.Minute)
+	for i := range 5 {
+		sendRaw(t, p, 1, "u", rawView(fmt.Sprint("s", i), "u1", "m1", now))
+	}
 	lagOf := func() PartitionLag {
 		t.Helper()
 		lag, err := r.Lag(ctx)
@@ -218,5 +223,18 @@ func TestLagReportsStuckPartition(t *testing.T) {
 	}
 	if l := lagOf(); l.Lag != 0 || l.Stuck {
 		t.Fatalf("after catching up %+v", l)
+	}
+}
+
+// TestStatsWithoutKafka: with the brokers unreachable, Stats still answers the warehouse's
+// counters, at once, and says the lag is unavailable.
+func TestStatsWithoutKafka(t *testing.T) {
+	pool, _ := setup(t)
+	r := NewReader(pool).WithLag(LagOptions{Brokers: []string{"127.0.0.1:1"}})
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	st, err := r.Stats(ctx)
+	if err != nil || st.LagError == "" || st.Partitions != nil || st.DeadLetters == nil {
+		t.Fatalf("stats %+v, %v; want the counters and a lag error", st, err)
 	}
 }

@@ -98,6 +98,8 @@ type Stats struct {
 	// Lag is the consumers' total lag and StuckPartitions how many partitions are stuck.
 	Lag             int64 `json:"lag"`
 	StuckPartitions int   `json:"stuck_partitions"`
+	// LagError says why Partitions is missing (Kafka unreachable).
+	LagError string `json:"lag_error,omitempty"`
 }
 
 // Stats returns ingestion counters.
@@ -125,8 +127,9 @@ func (r *Reader) Stats(ctx context.Context) (Stats, error) {
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("dead letter stats: %w", err)
 	}
+	// Kafka being unreachable must not hide the warehouse's counters.
 	if st.Partitions, err = r.Lag(ctx); err != nil {
-		return st, err
+		st.LagError = "consumer lag unavailable: kafka did not answer"
 	}
 	for _, p := range st.Partitions {
 		st.Lag += p.Lag
