@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -27,7 +26,7 @@ func (a *Activities) RecordMaterialization(ctx context.Context, in MaterializeIn
 	if !ok {
 		return nonRetryable(ErrTypeBadInput, fmt.Errorf("unknown asset %q", in.Asset))
 	}
-	var blocked []string
+	var why string
 	if !in.Failed {
 		res := pipeline.Resources{Logger: a.log(ctx)}
 		if a.PG != nil {
@@ -37,16 +36,10 @@ func (a *Activities) RecordMaterialization(ctx context.Context, in MaterializeIn
 		if err != nil {
 			return err
 		}
-		for _, c := range declared {
-			if c.Blocking && !c.Passed {
-				blocked = append(blocked, c.Name+" ("+c.Detail+")")
-			}
-		}
 		in.Checks = append(in.Checks, declared...)
-		if len(blocked) > 0 {
+		if why = pipeline.BlockingFailures(declared); why != "" {
 			in.Failed = true
-			in.Error = fmt.Sprintf("asset %s: blocking check failed: %s; not materialized downstream: %s",
-				in.Asset, strings.Join(blocked, "; "), strings.Join(a.Assets.Downstream(asset.Name), ", "))
+			in.Error = pipeline.CheckFailedMessage(in.Asset, why, a.Assets.Downstream(asset.Name))
 		}
 	}
 	info := activity.GetInfo(ctx)
@@ -59,7 +52,7 @@ func (a *Activities) RecordMaterialization(ctx context.Context, in MaterializeIn
 		StartedAt: in.StartedAt, Checks: in.Checks, Error: in.Error}); err != nil {
 		return err
 	}
-	if len(blocked) > 0 {
+	if why != "" {
 		return nonRetryable(pipeline.ErrTypeCheckFailed, errors.New(in.Error))
 	}
 	return nil

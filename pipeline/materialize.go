@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -59,4 +60,22 @@ func Materialize(ctx workflow.Context, asset, partition string, compute func(ctx
 		return err
 	}
 	return record(Materialization{Rows: rows})
+}
+
+// BlockingFailures describes the failed blocking checks as "name (detail); ...", or ""
+// when all passed.
+func BlockingFailures(checks []CheckResult) string {
+	var failed []string
+	for _, c := range checks {
+		if c.Blocking && !c.Passed {
+			failed = append(failed, c.Name+" ("+c.Detail+")")
+		}
+	}
+	return strings.Join(failed, "; ")
+}
+
+// CheckFailedMessage is the error of a run stopped by a failed blocking check of asset:
+// why it failed and the downstream assets it blocks.
+func CheckFailedMessage(asset, why string, downstream []string) string {
+	return fmt.Sprintf("asset %s: blocking check failed: %s; not materialized downstream: %s", asset, why, strings.Join(downstream, ", "))
 }

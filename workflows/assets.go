@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -25,24 +24,14 @@ func recordAsset(ctx workflow.Context, in activities.MaterializeInput) error {
 	return nil
 }
 
-// blockingFailures describes the failed blocking checks, or "" when all passed.
-func blockingFailures(checks []assets.CheckResult) string {
-	var failed []string
-	for _, c := range checks {
-		if c.Blocking && !c.Passed {
-			failed = append(failed, c.Name+" ("+c.Detail+")")
-		}
-	}
-	return strings.Join(failed, "; ")
-}
-
 // checkFailed records asset as failed with its checks and returns the error that stops
 // the run, naming the downstream assets it blocks.
 func checkFailed(ctx workflow.Context, asset, partition string, started time.Time, checks []assets.CheckResult, why string) error {
-	msg := fmt.Sprintf("asset %s: blocking check failed: %s", asset, why)
+	var downstream []string
 	if defs, err := pipeline.New(Jobs()...); err == nil { // the built-in graph: pure, so deterministic
-		msg += "; not materialized downstream: " + strings.Join(defs.Downstream(asset), ", ")
+		downstream = defs.Downstream(asset)
 	}
+	msg := pipeline.CheckFailedMessage(asset, why, downstream)
 	if err := recordAsset(ctx, activities.MaterializeInput{Asset: asset, Partition: partition, Failed: true,
 		StartedAt: started, Checks: checks, Error: msg}); err != nil {
 		return err

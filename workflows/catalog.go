@@ -15,6 +15,7 @@ import (
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/pipeline"
 )
 
 // CatalogPipelineName is the workflow type name users start from the Temporal UI.
@@ -129,7 +130,7 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 	if err := workflow.ExecuteActivity(short, a.CheckCatalog, catalogjob.CheckInput{}).Get(ctx, &checks); err != nil {
 		return res, fmt.Errorf("check catalog: %w", err)
 	}
-	if why := blockingFailures(checks); why != "" {
+	if why := pipeline.BlockingFailures(checks); why != "" {
 		return res, checkFailed(ctx, assets.CatalogItems, "", started, checks, why)
 	}
 
@@ -162,7 +163,7 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 	if err := workflow.ExecuteActivity(short, a.CheckIndex, catalogjob.CheckInput{Version: plan.Version}).Get(ctx, &indexChecks); err != nil {
 		return res, fmt.Errorf("check index: %w", err)
 	}
-	if why := blockingFailures(indexChecks); why != "" {
+	if why := pipeline.BlockingFailures(indexChecks); why != "" {
 		return res, checkFailed(ctx, assets.SearchIndex, "", indexStarted, indexChecks, why)
 	}
 

@@ -11,21 +11,13 @@ import (
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/published"
 	"github.com/curiodata/curio/internal/storage/mysql"
-	"github.com/curiodata/curio/internal/testdb"
+	"github.com/curiodata/curio/internal/teststores"
 )
 
+// open is a migrated serving store on a fresh database.
 func open(t *testing.T) *mysql.Store {
-	t.Helper()
-	ctx := context.Background()
-	s, err := mysql.Open(ctx, testdb.MySQL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	_, my, _ := teststores.Open(t)
+	return my
 }
 
 // publish writes rows of version through the typed writer and serves them.
