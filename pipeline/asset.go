@@ -19,6 +19,9 @@ type Asset struct {
 	// Freshness is how old the last success may be before the asset is overdue; 0: no
 	// freshness policy.
 	Freshness time.Duration
+	// Automation are the policies under which the automation workflow materializes the
+	// asset by itself (EagerPolicy, CronPolicy, MissingPolicy, FreshnessPolicy).
+	Automation []Policy
 	// PartitionInput builds the job's input that materializes one partition (a key of
 	// Partitioning); backfills use it. Unpartitioned assets may leave it nil: their job
 	// runs with its default input.
@@ -94,6 +97,14 @@ type assetJSON struct {
 	Checks       []string       `json:"checks,omitempty"`
 	CheckDetails []checkJSON    `json:"check_details,omitempty"`
 	Freshness    float64        `json:"freshness_seconds,omitempty"`
+	Automation   []policyJSON   `json:"automation,omitempty"`
+}
+
+type policyJSON struct {
+	Kind     PolicyKind `json:"kind"`
+	Debounce float64    `json:"debounce_seconds,omitempty"`
+	Cron     string     `json:"cron,omitempty"`
+	Lookback float64    `json:"lookback_seconds,omitempty"`
 }
 
 type upstreamJSON struct {
@@ -118,6 +129,9 @@ func (a Asset) MarshalJSON() ([]byte, error) {
 	for _, u := range a.Upstreams {
 		j.Upstreams = append(j.Upstreams, u.Asset)
 		j.Mappings = append(j.Mappings, upstreamJSON{Asset: u.Asset, Mapping: u.Mapping, Window: u.Window.Seconds()})
+	}
+	for _, p := range a.Automation {
+		j.Automation = append(j.Automation, policyJSON{Kind: p.Kind, Debounce: p.Debounce.Seconds(), Cron: p.Cron, Lookback: p.Lookback.Seconds()})
 	}
 	for _, c := range a.Checks {
 		j.Checks = append(j.Checks, c.Name)

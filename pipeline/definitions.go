@@ -75,6 +75,7 @@ func New(jobs ...Job) (*Definitions, error) {
 		a := byName[name]
 		a.Upstreams = slices.Clone(a.Upstreams) // resolved below: never write into the caller's jobs
 		errs = append(errs, checkAsset(a, byName)...)
+		errs = append(errs, checkAutomation(a)...)
 		for i, up := range a.Upstreams { // resolve default mappings
 			if up.Mapping == "" {
 				if u, ok := byName[up.Asset]; ok && sameAxis(a.Partitioning, u.Partitioning) {
@@ -102,6 +103,11 @@ func New(jobs ...Job) (*Definitions, error) {
 		}
 	}
 	errs = append(errs, d.checkJobs()...)
+	sensors := map[string]string{}
+	for _, j := range d.jobs {
+		errs = append(errs, checkSensors(j, sensors)...)
+	}
+	errs = append(errs, checkPools(d.jobs)...)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, errors.Join(errs...))
 	}

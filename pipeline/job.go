@@ -26,6 +26,10 @@ type Job struct {
 	Activities func(Resources) []any
 	Assets     []Asset
 	Schedules  []Schedule
+	// Sensors start this job when something outside the asset graph happens.
+	Sensors []Sensor
+	// Pools are the concurrency pools each run of the job holds a slot of while it runs.
+	Pools []Pool
 	// Internal jobs are started by other workflows, not by users (hidden by `curio run
 	// --list`).
 	Internal bool
