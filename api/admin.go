@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/internal/runs"
 	"github.com/curiodata/curio/internal/schedules"
 	"github.com/curiodata/curio/workflows"
 )
@@ -37,6 +37,7 @@ func (h *handlers) registerAdmin(r *gin.Engine) {
 	g := r.Group("/api/admin", h.requireAdmin)
 	g.POST("/runs", h.startRun)
 	g.POST("/backfills", h.startBackfill)
+	g.POST("/materialize", h.materialize)
 	g.POST("/schedules/apply", h.applySchedules)
 }
 
@@ -94,7 +95,7 @@ func (h *handlers) startRun(c *gin.Context) {
 		h.fail(c, badRequest{err.Error()})
 		return
 	}
-	h.start(c, req.Workflow, req.ID, in)
+	h.start(c, req.Workflow, req.ID, in, triggerOf(c))
 }
 
 func (h *handlers) startBackfill(c *gin.Context) {
@@ -122,11 +123,77 @@ func (h *handlers) startBackfill(c *gin.Context) {
 		h.fail(c, badRequest{err.Error()})
 		return
 	}
-	h.start(c, workflows.BackfillName, "backfill-"+bf.Asset+"-"+time.Now().UTC().Format("20060102T150405.000Z"), bf)
+	h.start(c, workflows.BackfillName, "backfill-"+bf.Asset+"-"+time.Now().UTC().Format("20060102T150405.000Z"), bf,
+		triggerOf(c)+":"+bf.Asset)
 }
 
-// start starts workflow with its decoded input; an empty id gets one from the name and time.
-func (h *handlers) start(c *gin.Context, workflow, id string, in any) {
+// MaterializeRequest is the body of POST /api/admin/materialize.
+type MaterializeRequest struct {
+	Asset     string `json:"asset"`
+	Partition string `json:"partition,omitempty"` // required for a partitioned asset
+}
+
+// materialize starts the job that materializes one partition of an asset. Its workflow id
+// names the asset and partition, so a second request while that run is going is a 409.
+func (h *handlers) materialize(c *gin.Context) {
+	body, err := readBody(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	var req MaterializeRequest
+	if err := decodeStrict(body, &req); err != nil {
+		h.fail(c, badRequest{"invalid JSON body: " + err.Error()})
+		return
+	}
+	a, ok := h.d.Definitions.Asset(req.Asset)
+	if !ok {
+		h.fail(c, badRequest{"unknown asset " + strconv.Quote(req.Asset) + ": assets are " + strings.Join(h.d.Definitions.AssetNames(), ", ")})
+		return
+	}
+	if a.Partitioning.Partitioned() && req.Partition == "" {
+		h.fail(c, badRequest{"asset " + a.Name + " is partitioned: name a partition (" + partitionForm(a.Partitioning) + ")"})
+		return
+	}
+	if err := validPartition(a, req.Partition); err != nil {
+		h.fail(c, err)
+		return
+	}
+	job, in, err := h.d.Definitions.PartitionRun(a.Name, req.Partition)
+	if err != nil {
+		h.fail(c, badRequest{err.Error()})
+		return
+	}
+	id, trigger := "materialize-"+a.Name, triggerOf(c)+":"+a.Name
+	if req.Partition != "" {
+		id += "-" + req.Partition
+		trigger += "[" + req.Partition + "]"
+	}
+	h.start(c, job, id, in, trigger)
+}
+
+// Trigger sources of admin requests: the web app says it is the caller with the
+// X-Curio-Client header; anything else is "api".
+const (
+	triggerWeb = "manual:web"
+	triggerCLI = "manual:cli"
+	triggerAPI = "manual:api"
+)
+
+// triggerOf is the trigger of runs started by an admin request, by who sent it.
+func triggerOf(c *gin.Context) string {
+	switch c.GetHeader("X-Curio-Client") {
+	case "web":
+		return triggerWeb
+	case "cli":
+		return triggerCLI
+	}
+	return triggerAPI
+}
+
+// start starts workflow with its decoded input and trigger; an empty id gets one from the
+// name and time.
+func (h *handlers) start(c *gin.Context, workflow, id string, in any, trigger string) {
 	if len(id) > 200 {
 		h.fail(c, badRequest{"id must be at most 200 characters"})
 		return
@@ -134,10 +201,10 @@ func (h *handlers) start(c *gin.Context, workflow, id string, in any) {
 	if id == "" {
 		id = strings.ToLower(workflow) + "-" + time.Now().UTC().Format("20060102T150405.000Z")
 	}
-	// Without WorkflowExecutionErrorWhenAlreadyStarted, starting an id that is running
-	// answers with the running run and starts nothing.
-	run, err := h.d.Admin.Temporal.ExecuteWorkflow(c.Request.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: h.d.Admin.TaskQueue,
-		WorkflowExecutionErrorWhenAlreadyStarted: true}, workflow, in)
+	// runs.Start refuses an id that is running (rather than answering with the running run);
+	// an id whose run has closed may start again.
+	run, err := runs.Start(c.Request.Context(), h.d.Admin.Temporal, runs.StartOptions{ID: id, TaskQueue: h.d.Admin.TaskQueue,
+		Job: workflow, Input: in, Trigger: trigger, ReuseCompleted: true})
 	var running *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &running) {
 		err = conflict{msg: "workflow " + strconv.Quote(id) + " is already running (run " + running.RunId + "): nothing was started; " +
@@ -147,10 +214,11 @@ func (h *handlers) start(c *gin.Context, workflow, id string, in any) {
 		h.fail(c, err)
 		return
 	}
-	h.d.Logger.Info("run started through the admin API", "workflow", workflow, "workflow_id", run.GetID(), "run_id", run.GetRunID(), "client", c.ClientIP())
-	body := gin.H{"workflow": workflow, "workflow_id": run.GetID(), "run_id": run.GetRunID()}
-	if h.d.TemporalUIURL != "" {
-		body["temporal_ui"] = h.d.TemporalUIURL + "/namespaces/" + url.PathEscape(h.d.TemporalNamespace) + "/workflows/" + url.PathEscape(run.GetID()) + "/" + run.GetRunID() + "/history"
+	h.d.Logger.Info("run started through the admin API", "workflow", workflow, "workflow_id", run.GetID(), "run_id", run.GetRunID(),
+		"trigger", trigger, "client", c.ClientIP())
+	body := gin.H{"workflow": workflow, "workflow_id": run.GetID(), "run_id": run.GetRunID(), "trigger": trigger}
+	if u := h.temporalRunURL(run.GetID(), run.GetRunID()); u != "" {
+		body["temporal_ui"] = u
 	}
 	c.JSON(http.StatusAccepted, body)
 }

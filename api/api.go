@@ -50,6 +50,12 @@ type Deps struct {
 	Models ModelReader
 	// Assets serves the asset graph and partition statuses; nil leaves them out.
 	Assets assets.Store
+	// AssetHistory serves each asset's materialization and check history; nil leaves it out.
+	AssetHistory AssetHistoryReader
+	// Runs lists recent runs from Temporal (/api/runs); nil answers 503.
+	Runs RunLister
+	// Pools reports the concurrency pools' usage (/api/pools); nil answers 503.
+	Pools PoolReader
 	// Definitions are the deployment's jobs and assets (the asset API, admin runs and
 	// backfills read them); nil means the built-in ones.
 	Definitions *pipeline.Definitions
@@ -117,6 +123,8 @@ func New(d Deps) http.Handler {
 	if d.Assets != nil {
 		h.registerAssets(r)
 	}
+	r.GET("/api/runs", h.recentRuns)
+	r.GET("/api/pools", h.poolUsage)
 	h.registerAdmin(r)
 	var files http.Handler
 	if d.Static != nil {

@@ -39,6 +39,10 @@ Usage:
   curio events generate [--rate N] [--users U] [--duration D] [--seed S]
                                      produce simulated user-activity events to Kafka
   curio assets [ASSET]               the asset graph with partition status, or one asset's partitions
+  curio automation start|stop|status
+                                     the automation workflow (policies, sensors, alerts): start it
+                                     (curio dev does), stop it, or show what it did lately
+  curio pools                        the concurrency pools, with the runs holding and waiting for slots
   curio schedules apply [--file F]   create or update the Temporal Schedules (idempotent)
   curio backfill ASSET [--from T] [--to T] [--only failed,missing] [--dry-run] [--parallel N]
                                      materialize an asset's partitions, with a progress bar
@@ -109,6 +113,10 @@ func run(args []string, stdout, stderr io.Writer, jobs ...pipeline.Job) error {
 		return cmdImport(ctx, cfg, logger, args[1:], stderr)
 	case "assets":
 		return cmdAssets(ctx, cfg, defs, args[1:], stdout)
+	case "pools":
+		return cmdPools(ctx, cfg, defs, args[1:], stdout)
+	case "automation":
+		return cmdAutomation(ctx, cfg, logger, args[1:], stdout)
 	case "schedules":
 		return cmdSchedules(ctx, cfg, logger, defs, args[1:], stdout)
 	case "backfill":
@@ -126,10 +134,8 @@ func run(args []string, stdout, stderr io.Writer, jobs ...pipeline.Job) error {
 			val, ok := os.LookupEnv(v.Name)
 			if !ok {
 				val = v.Default + " (default)"
-			} else if v.Name == "CURIO_ADMIN_TOKEN" && val != "" {
-				val = "(set, not shown)"
-			} else if config.Secret(v.Name) {
-				val = redact(val)
+			} else {
+				val = config.Shown(v.Name, val)
 			}
 			fmt.Fprintf(stdout, "%-28s %s\n", v.Name, val)
 		}

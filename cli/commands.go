@@ -72,8 +72,14 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []
 			}
 			logger.Info("catalog pipeline finished", "version", res.Version, "docs", res.Docs, "shards", res.Shards, "shards_by_worker", res.ShardsByWorker)
 			// The models the web app shows, once, so every page has data without waiting for
-			// the nightly schedules.
-			for name, in := range map[string]any{workflows.BuildSimilarityName: workflows.BuildSimilarityInput{}, workflows.BuildTopicsName: workflows.BuildTopicsInput{}} {
+			// the nightly schedules: the automation's eager policies start them for the new
+			// catalog version; without automation, started here.
+			models := map[string]any{workflows.BuildSimilarityName: workflows.BuildSimilarityInput{}, workflows.BuildTopicsName: workflows.BuildTopicsInput{}}
+			if cfg.Automation {
+				logger.Info("the automation refreshes model.similar and model.topics for this catalog version")
+				models = nil
+			}
+			for name, in := range models {
 				id := strings.ToLower(name) + "-dev-" + time.Now().UTC().Format("20060102T150405Z")
 				if _, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, name, in); err != nil {
 					logger.Error("could not start "+name, "err", err)

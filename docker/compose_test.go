@@ -31,10 +31,11 @@ var testEnv = map[string]string{"CURIO_ADMIN_TOKEN": "test-token-not-a-secret"}
 
 // secretVars are compose variables that carry secrets; each must reach the services only through
 // interpolation (TestSecretsComeFromEnvironment).
-var secretVars = []string{"CURIO_ADMIN_TOKEN", "CURIO_PG_PASSWORD", "CURIO_MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "TEMPORAL_PG_PASSWORD"}
+var secretVars = []string{"CURIO_ADMIN_TOKEN", "CURIO_PG_PASSWORD", "CURIO_MYSQL_PASSWORD", "MYSQL_ROOT_PASSWORD", "TEMPORAL_PG_PASSWORD",
+	"CURIO_ALERT_WEBHOOKS", "CURIO_ALERT_HMAC_SECRET"}
 
 var (
-	oneShots     = []string{"temporal-schema", "temporal-namespace", "kafka-init", "migrate", "schedules", "ingest", "catalog-pipeline"}
+	oneShots     = []string{"temporal-schema", "temporal-namespace", "kafka-init", "migrate", "schedules", "ingest", "automation", "catalog-pipeline"}
 	longRunning  = []string{"postgres", "mysql", "temporal-postgres", "temporal", "temporal-ui", "kafka", "worker-1", "worker-2", "worker-3", "api", "events-generator"}
 	workers      = []string{"worker-1", "worker-2", "worker-3"}
 	dataServices = map[string]string{ // service -> where its state lives
@@ -214,6 +215,7 @@ func TestDependsOn(t *testing.T) {
 		"worker-3":           platform,
 		"api":                platform,
 		"ingest":             platform,
+		"automation":         platform,
 		"events-generator": {
 			"postgres": types.ServiceConditionHealthy, "kafka": types.ServiceConditionHealthy,
 			"kafka-init": types.ServiceConditionCompletedSuccessfully, "catalog-pipeline": types.ServiceConditionCompletedSuccessfully,
@@ -592,6 +594,7 @@ func sentinelEnv() map[string]string {
 	for _, v := range secretVars {
 		m[v] = "sentinel-" + strings.ToLower(strings.ReplaceAll(v, "_", "-"))
 	}
+	m["CURIO_ALERT_WEBHOOKS"] = "generic=https://" + m["CURIO_ALERT_WEBHOOKS"] + ".example/hook" // must parse
 	return m
 }
 

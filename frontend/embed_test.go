@@ -17,7 +17,7 @@ import (
 var (
 	modules = []string{
 		"app.js", "api.js", "dom.js", "util.js", "charts.js", "search.js", "item.js",
-		"trending.js", "map.js", "countries.js", "topics.js", "pipeline.js",
+		"trending.js", "map.js", "countries.js", "topics.js", "pipeline.js", "lineage.js", "runs.js", "admin.js",
 	}
 	appFiles = append([]string{"index.html", "style.css"}, modules...)
 )
@@ -245,7 +245,7 @@ func TestIndexAccessibility(t *testing.T) {
 	if nav == "" {
 		t.Fatal(`index.html has no <nav aria-label="Main">`)
 	}
-	for _, route := range []string{"#/", "#/trending", "#/map", "#/topics", "#/pipeline"} {
+	for _, route := range []string{"#/", "#/trending", "#/map", "#/topics", "#/pipeline", "#/runs"} {
 		if !strings.Contains(nav, `href="`+route+`"`) {
 			t.Errorf("the main navigation has no link to %s", route)
 		}
@@ -272,7 +272,10 @@ func TestStableIDs(t *testing.T) {
 		"trending.js": {"terms-chart", "trending-items"},
 		"map.js":      {"uploads-map", "uploads-table"},
 		"topics.js":   {"topics", "topic-items"},
-		"pipeline.js": {"assets", "partitions"},
+		"pipeline.js": {"assets", "partitions", "asset-title", "materialize", "backfill-missing", "history-table", "action-result"},
+		"lineage.js":  {"lineage"},
+		"runs.js":     {"runs"},
+		"admin.js":    {"token-dialog", "admin-token", "token-submit", "token-button"},
 	} {
 		for _, id := range ids {
 			if !regexp.MustCompile(`(?:\.id = |\bid: |\btable\()'` + regexp.QuoteMeta(id) + `'`).MatchString(files[file]) {
@@ -473,6 +476,7 @@ func TestScriptUnits(t *testing.T) {
 const unitTests = `
 import assert from 'node:assert/strict';
 import * as u from './util.js';
+import * as apiURLs from './api.js';
 import { COUNTRIES, countryName } from './countries.js';
 
 // routing
@@ -613,6 +617,68 @@ assert.equal(u.temporalRunURL({ temporal_ui_url: 'javascript:alert(1)' }, 'wf', 
 assert.equal(u.temporalRunURL({ temporal_ui_url: 'http://t' }, '', 'r'), '');
 assert.deepEqual(u.newestFirst([{ partition: '2026-11-23T09' }, { partition: '2026-11-23T10' }, { partition: '2026-11-22T23' }]).map((p) => p.partition),
   ['2026-11-23T10', '2026-11-23T09', '2026-11-22T23']);
+
+// lineage: layers are the longest path from a source; rows follow the upstreams
+const graph = [
+  { name: 'events', upstreams: [] },
+  { name: 'pages', upstreams: [] },
+  { name: 'catalog', upstreams: ['pages'] },
+  { name: 'index', upstreams: ['catalog'] },
+  { name: 'ads', upstreams: ['events', 'catalog', 'elsewhere'] },
+  { name: 'serving', upstreams: ['index', 'pages'] },
+  { name: 'loop', upstreams: ['loop2'] },
+  { name: 'loop2', upstreams: ['loop'] },
+  { upstreams: ['events'] },
+];
+const lay = u.lineageLayout(graph);
+assert.deepEqual(lay.columns, [['events', 'pages', 'loop2'], ['catalog', 'loop'], ['ads', 'index'], ['serving']]);
+// Edges that skip columns pass through a waypoint (a row of its own) in each column between.
+assert.equal(lay.routes.get('pages\u2192serving').length, 2);
+assert.equal(lay.routes.get('catalog\u2192index').length, 0);
+assert.equal(lay.slots[1].length, 4);
+assert.deepEqual(lay.routes.get('events\u2192ads').map((id) => lay.row.get(id)), [0]);
+assert.equal(lay.layer.get('serving'), 3);
+assert.equal(lay.layer.get('ads'), 2);
+assert.ok(lay.edges.some(([f, t]) => f === 'pages' && t === 'serving'));
+assert.ok(!lay.edges.some(([f]) => f === 'elsewhere'));
+assert.equal(lay.edges.filter(([f, t]) => f.startsWith('loop') && t.startsWith('loop')).length, 1);
+assert.deepEqual(u.lineageLayout(null).columns, []);
+const crossing = u.lineageLayout([{ name: 'a' }, { name: 'b' }, { name: 'x', upstreams: ['b'] }, { name: 'y', upstreams: ['a'] }]);
+assert.deepEqual(crossing.columns[1], ['y', 'x']);
+
+// asset states
+assert.equal(u.assetState({ partition_counts: { missing: 1 } }).status, 'never');
+assert.equal(u.assetState({ partition_counts: { missing: 1 } }).text, 'never built');
+assert.equal(u.assetState({ partition_counts: { materialized: 1 }, last_success: 't' }).text, 'materialized');
+assert.equal(u.assetState({ partitioning: 'hour', partition_counts: { materialized: 20, failed: 1, missing: 3 }, last_success: 't' }).status, 'failed');
+assert.equal(u.assetState({ partitioning: 'hour', partition_counts: { materialized: 20, failed: 1, missing: 3 } }).text, '20/24 ok · 1 failed · 3 missing');
+assert.equal(u.assetState({ partitioning: 'hour', partition_counts: { materialized: 2, stale: 1 } }).status, 'stale');
+assert.equal(u.assetState({ partitioning: 'hour', partition_counts: { materialized: 2, missing: 1 } }).status, 'missing');
+assert.equal(u.assetState({ partitioning: 'hour', partition_counts: { missing: 5 } }).status, 'never');
+assert.equal(u.assetState({ partitioning: 'day', partition_counts: {} }).text, 'no partitions yet');
+assert.equal(u.assetState({ partitioning: 'hour', partition_counts: { materialized: 'x', failed: -1 } }).total, 0);
+assert.equal(u.assetState(null).status, 'never');
+assert.deepEqual(u.ASSET_STATES.map(([s]) => s), ['failed', 'stale', 'missing', 'materialized', 'never']);
+
+// runs
+assert.equal(u.describeTrigger('manual:web:model.similar'), 'Started by hand from the web app for model.similar');
+assert.equal(u.describeTrigger('manual:api'), 'Started by hand from the admin API');
+assert.equal(u.describeTrigger('schedule:similarity-nightly'), 'Started by schedule similarity-nightly');
+assert.equal(u.describeTrigger('eager:catalog.items@v3'), 'Started because upstream catalog.items@v3 changed');
+assert.equal(u.describeTrigger('sensor:new-files:/in/a.csv'), 'Started by sensor new-files:/in/a.csv');
+assert.equal(u.describeTrigger(''), 'Started without a recorded reason');
+assert.equal(u.describeTrigger('odd'), 'Started by odd');
+assert.equal(u.runDuration({ started_at: '2026-11-23T10:00:00Z', closed_at: '2026-11-23T10:01:05Z' }), '1 min 5 s');
+assert.equal(u.runDuration({ started_at: '2026-11-23T10:00:00Z' }, Date.parse('2026-11-23T10:00:02Z')), '2.0 s');
+assert.equal(u.runDuration({}), '');
+assert.equal(u.RUN_STATUSES.get('Failed'), 'failed');
+
+// API URLs
+assert.equal(apiURLs.assetURL('a/b'), '/api/assets/a%2Fb');
+assert.equal(apiURLs.assetHistoryURL('model.similar'), '/api/assets/model.similar/history?limit=50');
+assert.equal(apiURLs.assetHistoryURL('x', { partition: '2026-11-23T10', limit: 5 }), '/api/assets/x/history?limit=5&partition=2026-11-23T10');
+assert.equal(apiURLs.runsURL({ job: 'BuildSimilarity', status: 'Running' }), '/api/runs?limit=50&job=BuildSimilarity&status=Running');
+assert.equal(apiURLs.runsURL(), '/api/runs?limit=50');
 
 // map
 assert.equal(u.circleRadius(0, 100), 0);

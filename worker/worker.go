@@ -7,9 +7,11 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/internal/pools"
 	"github.com/curiodata/curio/pipeline"
 )
 
@@ -24,7 +26,7 @@ type Options struct {
 }
 
 // New returns a worker (not started) with every job of defs and Curio's activities
-// registered.
+// registered, enforcing the jobs' concurrency pools.
 func New(c client.Client, acts *activities.Activities, defs *pipeline.Definitions, opts Options, slices ...any) sdkworker.Worker {
 	if opts.MaxActivities <= 0 {
 		opts.MaxActivities = 4
@@ -36,8 +38,13 @@ func New(c client.Client, acts *activities.Activities, defs *pipeline.Definition
 		Identity:                           opts.Identity,
 		MaxConcurrentActivityExecutionSize: opts.MaxActivities,
 		WorkerStopTimeout:                  opts.StopTimeout,
+		// Every run of a job with pools holds a slot of each while it runs (package pools).
+		Interceptors: []interceptor.WorkerInterceptor{pools.NewInterceptor(defs)},
 	})
 	Register(w, acts, defs, slices...)
+	if acts.PG != nil {
+		w.RegisterActivity(&pools.Activities{Store: acts.PG.Pools(), Temporal: c, Definitions: defs, Logger: acts.Logger})
+	}
 	return w
 }
 

@@ -20,13 +20,17 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/alerting"
+	"github.com/curiodata/curio/activities/automationjob"
 	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/activities/eventjobs"
 	"github.com/curiodata/curio/activities/ingestjob"
 	"github.com/curiodata/curio/activities/similarity"
 	"github.com/curiodata/curio/activities/termsjob"
 	"github.com/curiodata/curio/activities/topicmodel"
+	"github.com/curiodata/curio/internal/alerts"
 	"github.com/curiodata/curio/internal/assets"
+	"github.com/curiodata/curio/internal/automation"
 	"github.com/curiodata/curio/internal/temporaldev"
 	"github.com/curiodata/curio/workflows"
 )
@@ -76,6 +80,7 @@ func recordings(now time.Time) []recording {
 		{name: workflows.BuildTopicsName, input: workflows.BuildTopicsInput{BatchOptions: workflows.BatchOptions{Shards: 2}, K: 4,
 			Iterations: 3, RoundsPerRun: 2}, continued: true},
 		{name: workflows.TermsRollupName, input: workflows.TermsRollupInput{From: hour, To: hour.Add(2 * time.Hour)}},
+		{name: workflows.AutomationName, input: workflows.AutomationInput{Interval: 100 * time.Millisecond, TicksPerRun: 2}, endless: true},
 	}
 }
 
@@ -94,6 +99,15 @@ func fakeActivities() map[string]any {
 	return map[string]any{
 		"RecordRun":             func(context.Context, catalogjob.RunStatus) error { return nil },
 		"RecordMaterialization": func(context.Context, activities.MaterializeInput) error { return nil },
+		"AutomationTick": func(_ context.Context, in automationjob.TickInput) (automation.Summary, error) {
+			return automation.Summary{Started: []automation.Started{{Job: workflows.BuildSimilarityName, Trigger: "eager:catalog.items@v1",
+				WorkflowID: "auto-BuildSimilarity-0", RunID: "r"}}}, nil
+		},
+		"EvaluateAlerts": func(context.Context, alerting.EvaluateAlertsInput) ([]alerts.Delivery, error) {
+			return []alerts.Delivery{{ID: 1, IncidentID: 1, Webhook: "generic-0", State: "open",
+				Incident: alerts.Incident{Key: "run_failed:BuildTopics", Kind: "run_failed", Summary: "BuildTopics failed"}}}, nil
+		},
+		"DeliverAlert": func(context.Context, alerts.Delivery) error { return nil },
 		"ImportDemoCatalog": func(context.Context, catalogjob.ImportDemoInput) (catalogjob.ImportResult, error) {
 			return catalogjob.ImportResult{ImportID: "demo-1", Dataset: "demo", OK: 30}, nil
 		},
@@ -307,7 +321,7 @@ func writeHistory(ctx context.Context, t *testing.T, c client.Client, id, runID,
 
 // fakedStructs are the activity structs the fakes stand in for: activities.Activities and
 // those of the pipelines with their own package under activities/ (app.Slices).
-var fakedStructs = []any{&activities.Activities{}, &catalogjob.Activities{}, &eventjobs.Activities{}, &ingestjob.Activities{}, &topicmodel.Activities{}, &similarity.Activities{}, &termsjob.Activities{}}
+var fakedStructs = []any{&activities.Activities{}, &automationjob.Activities{}, &alerting.Activities{}, &catalogjob.Activities{}, &eventjobs.Activities{}, &ingestjob.Activities{}, &topicmodel.Activities{}, &similarity.Activities{}, &termsjob.Activities{}}
 
 // checkFakes fails when a fake does not name a method of one of fakedStructs or does not
 // take and return that method's types (the payloads would then differ from production's).

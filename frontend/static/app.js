@@ -2,7 +2,7 @@
 // dependencies, no build step.
 //
 // Routes: #/ (search, query in the hash: #/?q=…), #/item/ID, #/trending,
-// #/map, #/topics, #/topics/N, #/pipeline, #/pipeline/NAME.
+// #/map, #/topics, #/topics/N, #/pipeline, #/pipeline/NAME, #/runs.
 //
 // Safety rule (every module): text that comes from the API is only ever put
 // into the DOM with textContent (or as an attribute value), never parsed as
@@ -14,6 +14,7 @@ import { byId, el, heading, routeLink, setError, setRouteHref, setSafeHref, setS
 import * as item from './item.js';
 import * as map from './map.js';
 import * as pipeline from './pipeline.js';
+import * as runs from './runs.js';
 import * as search from './search.js';
 import * as topics from './topics.js';
 import * as trending from './trending.js';
@@ -32,6 +33,7 @@ const ROUTES = [
   { nav: 'topics', match: (s) => s.length === 2 && s[0] === 'topics' && /^\d{1,9}$/.test(s[1]), page: topics.mountTopic },
   { nav: 'pipeline', match: (s) => s.length === 1 && s[0] === 'pipeline', page: pipeline.mountList },
   { nav: 'pipeline', match: (s) => s.length === 2 && s[0] === 'pipeline' && s[1] !== '', page: pipeline.mountAsset },
+  { nav: 'runs', match: (s) => s.length === 1 && s[0] === 'runs', page: runs.mount },
 ];
 
 const NOT_FOUND = { nav: '', page: mountNotFound };

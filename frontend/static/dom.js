@@ -5,7 +5,7 @@
 // images are only created here: setSafeHref/setSafeSrc refuse anything but
 // http(s) URLs, and internal links must be "#/…" routes.
 
-import { isSafeURL, markSegments, TYPE_LABELS, formatCount, relativeTime } from './util.js';
+import { hashFor, isSafeURL, markSegments, RUN_STATUSES, TYPE_LABELS, formatCount, relativeTime } from './util.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -35,6 +35,13 @@ export function setRouteHref(a, hash) {
 export function routeLink(hash, text, className) {
   const a = el('a', className, text);
   setRouteHref(a, hash);
+  return a;
+}
+
+// svgRouteLink makes an SVG <a> to a page of this app (a "#/…" route), with attributes.
+export function svgRouteLink(hash, attrs = {}) {
+  const a = svg('a', attrs);
+  a.setAttribute('href', String(hash).startsWith('#/') ? hash : '#/');
   return a;
 }
 
@@ -87,6 +94,27 @@ export function statusBadge(status) {
   const s = String(status ?? '');
   const known = ['materialized', 'failed', 'missing', 'stale'].includes(s) ? s : 'other';
   return el('span', `badge status-${known}`, s || 'unknown');
+}
+
+// assetLinks lists links to asset pages (#/pipeline/NAME), or says "none".
+export function assetLinks(names) {
+  const list = (Array.isArray(names) ? names : []).filter((n) => typeof n === 'string' && n);
+  if (!list.length) return el('span', 'muted', 'none');
+  const ul = el('ul', 'inline-list');
+  for (const n of list) {
+    const li = el('li');
+    li.append(routeLink(hashFor(['pipeline', n]), n));
+    ul.append(li);
+  }
+  return ul;
+}
+
+// runBadge shows a run status of GET /api/runs (Running, Completed, Failed …).
+export function runBadge(status) {
+  const s = String(status ?? '');
+  const b = el('span', `badge status-${RUN_STATUSES.get(s) ?? 'other'}`, s || 'unknown');
+  b.dataset.status = s;
+  return b;
 }
 
 // timeAgo is a <time> showing a relative time, with the absolute time as a tooltip.

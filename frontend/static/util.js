@@ -353,6 +353,165 @@ export function newestFirst(partitions) {
   });
 }
 
+// ASSET_STATES are the states of an asset as the lineage graph colours it,
+// worst first, with their legend labels.
+export const ASSET_STATES = [
+  ['failed', 'Failed'],
+  ['stale', 'Stale'],
+  ['missing', 'Missing partitions'],
+  ['materialized', 'Materialized'],
+  ['never', 'Never built'],
+];
+
+// assetState sums up an asset of GET /api/assets for the lineage graph: its
+// worst partition status ("never" when nothing was ever recorded), a short
+// text of its partition counts, and the partition total.
+export function assetState(asset) {
+  const raw = asset?.partition_counts && typeof asset.partition_counts === 'object' ? asset.partition_counts : {};
+  const n = (s) => (Number(raw[s]) > 0 ? Math.floor(Number(raw[s])) : 0);
+  const counts = Object.fromEntries(PARTITION_STATUSES.map((s) => [s, n(s)]));
+  const total = PARTITION_STATUSES.reduce((a, s) => a + counts[s], 0);
+  const built = counts.materialized + counts.stale;
+  let status = 'never';
+  if (counts.failed) status = 'failed';
+  else if (counts.stale) status = 'stale';
+  else if (counts.missing && (built || asset?.last_success)) status = 'missing';
+  else if (counts.materialized) status = 'materialized';
+  let text;
+  if (!asset?.partitioning) {
+    text = status === 'never' ? 'never built' : status === 'missing' ? 'missing' : status;
+  } else if (!total) {
+    text = 'no partitions yet';
+  } else {
+    const parts = [`${formatCount(counts.materialized)}/${formatCount(total)} ok`];
+    for (const s of ['failed', 'stale', 'missing']) if (counts[s]) parts.push(`${formatCount(counts[s])} ${s}`);
+    text = parts.join(' · ');
+  }
+  return { status, text, total, counts };
+}
+
+// lineageLayout places assets ({name, upstreams}) in columns by layer: an
+// asset's layer is the longest path to it from a source (an asset with no
+// upstream in the graph). An edge that skips layers passes through a waypoint
+// in each column between, which takes a row there like an asset, so it is
+// never drawn behind another asset. Within a column, assets and waypoints are
+// ordered by the mean row of what leads into them (fewer crossing edges), then
+// by input order. Upstreams outside the graph and edges that would close a
+// cycle are left out.
+//
+// It returns columns (the asset names per column), slots (per column, the
+// names and waypoint ids in row order), row (name or waypoint id → row),
+// layer (name → column), edges ([from, to] pairs) and routes (edge key
+// "from\u2192to" → its waypoint ids, left to right).
+export function lineageLayout(assets) {
+  const list = (Array.isArray(assets) ? assets : []).filter((a) => typeof a?.name === 'string' && a.name);
+  const byName = new Map();
+  for (const a of list) if (!byName.has(a.name)) byName.set(a.name, a);
+  const order = new Map([...byName.keys()].map((n, i) => [n, i]));
+  const ups = (name) => [...new Set((Array.isArray(byName.get(name).upstreams) ? byName.get(name).upstreams : [])
+    .filter((u) => byName.has(u) && u !== name))];
+  const layer = new Map();
+  const visiting = new Set();
+  const edges = [];
+  const place = (name) => {
+    if (layer.has(name)) return layer.get(name);
+    visiting.add(name);
+    let l = 0;
+    for (const u of ups(name)) {
+      if (visiting.has(u)) continue; // a cycle: not drawn
+      l = Math.max(l, place(u) + 1);
+      edges.push([u, name]);
+    }
+    visiting.delete(name);
+    layer.set(name, l);
+    return l;
+  };
+  for (const name of byName.keys()) place(name);
+  edges.sort((a, b) => (order.get(a[1]) - order.get(b[1])) || (order.get(a[0]) - order.get(b[0])));
+
+  // Slots: the assets, then a waypoint per skipped column of each long edge.
+  const slots = [];
+  const tie = new Map(); // slot → tie-break order
+  const preds = new Map(); // slot → the slots leading into it
+  for (const name of byName.keys()) {
+    (slots[layer.get(name)] ??= []).push(name);
+    tie.set(name, order.get(name));
+    preds.set(name, []);
+  }
+  const routes = new Map();
+  edges.forEach(([from, to], i) => {
+    let prev = from;
+    const via = [];
+    for (let c = layer.get(from) + 1; c < layer.get(to); c++) {
+      const id = `\u0000${from}\u2192${to}@${c}`;
+      slots[c].push(id);
+      tie.set(id, byName.size + i);
+      preds.set(id, [prev]);
+      via.push(id);
+      prev = id;
+    }
+    preds.get(to).push(prev);
+    routes.set(`${from}\u2192${to}`, via);
+  });
+  const row = new Map();
+  for (let c = 0; c < slots.length; c++) {
+    const col = slots[c] ?? [];
+    if (c > 0) {
+      const weight = new Map(col.map((n) => {
+        const rows = preds.get(n).map((p) => row.get(p)).filter((r) => r !== undefined);
+        return [n, rows.length ? rows.reduce((a, r) => a + r, 0) / rows.length : Infinity];
+      }));
+      col.sort((a, b) => (weight.get(a) - weight.get(b)) || (tie.get(a) - tie.get(b)));
+    }
+    col.forEach((n, i) => row.set(n, i));
+    slots[c] = col;
+  }
+  const columns = slots.map((col) => col.filter((n) => byName.has(n)));
+  return { columns, slots, layer, row, edges, routes };
+}
+
+// RUN_STATUSES are the run statuses of GET /api/runs with their badge class.
+export const RUN_STATUSES = new Map([
+  ['Running', 'running'],
+  ['Completed', 'materialized'],
+  ['Failed', 'failed'],
+  ['TimedOut', 'failed'],
+  ['Terminated', 'failed'],
+  ['Canceled', 'missing'],
+  ['ContinuedAsNew', 'missing'],
+]);
+
+// describeTrigger explains a run's trigger ("manual:web:model.similar",
+// "eager:catalog.items@v3", "schedule:similarity-nightly") in words.
+export function describeTrigger(trigger) {
+  const t = String(trigger ?? '');
+  if (!t) return 'Started without a recorded reason';
+  const [kind, ...rest] = t.split(':');
+  const detail = rest.join(':');
+  switch (kind) {
+    case 'manual': {
+      const [source, ...what] = detail.split(':');
+      const from = { web: 'the web app', cli: 'the command line', api: 'the admin API' }[source] ?? (source || 'hand');
+      return `Started by hand from ${from}${what.length ? ` for ${what.join(':')}` : ''}`;
+    }
+    case 'schedule': return `Started by schedule ${detail}`;
+    case 'eager': return `Started because upstream ${detail} changed`;
+    case 'on_cron': return `Started by the cron policy ${detail}`.trim();
+    case 'missing': return `Started to fill missing partitions ${detail}`.trim();
+    case 'freshness': return `Started because ${detail || 'the asset'} was overdue`;
+    case 'sensor': return `Started by sensor ${detail}`;
+    case 'backfill': return `Started by backfill ${detail}`;
+    default: return `Started by ${t}`;
+  }
+}
+
+// runDuration is how long a run took (or has run, until now), as text.
+export function runDuration(run, now = Date.now()) {
+  const start = Date.parse(run?.started_at);
+  const end = run?.closed_at ? Date.parse(run.closed_at) : now;
+  return Number.isFinite(start) && Number.isFinite(end) && end >= start ? formatDuration(end - start) : '';
+}
+
 // ---------------------------------------------------------------- map
 
 // circleRadius scales a count to a radius whose area is proportional to it.

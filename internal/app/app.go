@@ -17,6 +17,8 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/curiodata/curio/activities"
+	"github.com/curiodata/curio/activities/alerting"
+	"github.com/curiodata/curio/activities/automationjob"
 	"github.com/curiodata/curio/activities/catalogjob"
 	"github.com/curiodata/curio/activities/eventjobs"
 	"github.com/curiodata/curio/activities/ingestjob"
@@ -25,9 +27,12 @@ import (
 	"github.com/curiodata/curio/activities/topicmodel"
 	"github.com/curiodata/curio/api"
 	"github.com/curiodata/curio/frontend"
+	"github.com/curiodata/curio/internal/automation"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
+	"github.com/curiodata/curio/internal/pools"
+	"github.com/curiodata/curio/internal/runs"
 	"github.com/curiodata/curio/internal/serving"
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
@@ -58,6 +63,10 @@ type WorkerParts struct {
 	KafkaBrokers []string
 	Fetcher      *scrapers.Fetcher
 	Notifier     activities.VersionNotifier // optional
+	// Temporal and Definitions are the worker's client and jobs (NewWorker fills them in):
+	// the automation activities start runs through them.
+	Temporal    client.Client
+	Definitions *pipeline.Definitions
 }
 
 // NewWorker builds one worker's activities and its Temporal worker (not started), with
@@ -68,6 +77,7 @@ func NewWorker(c client.Client, cfg config.Config, st Stores, defs *pipeline.Def
 	if queue == "" {
 		queue = cfg.TaskQueue
 	}
+	p.Temporal, p.Definitions, p.TaskQueue = c, defs, queue
 	return worker.New(c, acts, defs, worker.Options{TaskQueue: queue, Identity: p.Identity, MaxActivities: cfg.WorkerSlots,
 		StopTimeout: cfg.ShutdownGrace}, Slices(cfg, st, acts.Logger, p)...)
 }
@@ -84,6 +94,13 @@ func Slices(cfg config.Config, st Stores, logger *slog.Logger, p WorkerParts) []
 		&topicmodel.Activities{Store: st.PG.Topics(), Catalog: st.PG, Publisher: st.MySQL, Logger: logger, Identity: identity},
 		&similarity.Activities{Store: st.PG.Similarity(), Catalog: st.PG, Publisher: st.MySQL, Logger: logger, Identity: identity},
 		&termsjob.Activities{Store: st.PG.Terms()},
+		&automationjob.Activities{Evaluator: &automation.Evaluator{Defs: p.Definitions, Assets: st.PG, Store: st.PG.Automation(),
+			Temporal: p.Temporal, TaskQueue: p.TaskQueue, Logger: logger.With("component", "automation"),
+			Env: pipeline.SensorEnv{Resources: pipeline.Resources{Warehouse: st.PG.Pool(), Logger: logger},
+				Runs: &runs.Lister{Client: p.Temporal}, KafkaBrokers: p.KafkaBrokers}}},
+		&alerting.Activities{Alerts: st.PG.Alerts(), Assets: st.PG, Defs: p.Definitions, Runs: &runs.Lister{Client: p.Temporal},
+			Webhooks: cfg.AlertWebhooks, Secret: []byte(cfg.AlertHMACSecret), DeadLetterSpike: cfg.AlertDeadLetterSpike,
+			TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, Logger: logger.With("component", "alerts")},
 	}
 }
 
@@ -105,12 +122,16 @@ func NewAPI(cfg config.Config, st Stores, defs *pipeline.Definitions, logger *sl
 	if cfg.AdminToken != "" && p.Temporal != nil {
 		admin = &api.Admin{Token: cfg.AdminToken, Temporal: p.Temporal, TaskQueue: cfg.TaskQueue, MaxBackfillPartitions: cfg.BackfillMaxPartitions}
 	}
+	var runList api.RunLister // nil without Temporal: /api/runs answers 503
+	if p.Temporal != nil {
+		runList = &runs.Lister{Client: p.Temporal}
+	}
 	limits := api.LimitsFrom(cfg.SearchRate, cfg.SearchBurst, cfg.HTTPTimeout, cfg.HTTPMaxBody, cfg.TrustedProxies)
 	return api.NewServer(api.New(api.Deps{
 		Items: st.MySQL, Index: p.Index, Models: st.MySQL, Assets: st.PG, Definitions: defs, ShardStats: st.PG,
 		Activity: ingest.NewReader(st.PG.Pool()).WithLag(ingest.LagOptions{Brokers: p.KafkaBrokers, StuckAfter: cfg.IngestStuckAfter}),
 		Static:   frontend.FS(), TemporalUIURL: p.TemporalUIURL, TemporalNamespace: cfg.TemporalNamespace, Logger: logger,
-		Admin: admin, Limits: limits,
+		Admin: admin, Limits: limits, AssetHistory: st.PG, Runs: runList, Pools: &pools.Monitor{Definitions: defs, Store: st.PG.Pools()},
 		Ready: func(ctx context.Context) error {
 			err := errors.Join(st.PG.Ping(ctx), st.MySQL.Ping(ctx))
 			if p.Ready != nil {

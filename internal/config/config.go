@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/curiodata/curio/internal/alerts"
 )
 
 // Config is the whole configuration of a Curio process.
@@ -70,12 +72,28 @@ type Config struct {
 	// IngestStuckAfter is how long a lagging partition may stand still before /readyz and
 	// /metrics report it stuck (CURIO_INGEST_STUCK_AFTER).
 	IngestStuckAfter time.Duration
+
+	// AlertWebhooks receive alert notices (CURIO_ALERT_WEBHOOKS, or the file named by
+	// CURIO_ALERT_WEBHOOKS_FILE when that is empty, as for the admin token): slack=URL and
+	// generic=URL entries (alerts.ParseWebhooks). The URLs are secrets: never printed.
+	AlertWebhooks []alerts.Webhook
+	// AlertHMACSecret signs generic webhook notices (CURIO_ALERT_HMAC_SECRET, or the file
+	// named by CURIO_ALERT_HMAC_SECRET_FILE when that is empty); empty: unsigned. Never logged.
+	AlertHMACSecret string
+	// AlertDeadLetterSpike is how many dead letters in 10 minutes open a dead-letter
+	// incident (CURIO_ALERT_DEAD_LETTER_SPIKE; 0: no such alert).
+	AlertDeadLetterSpike int
+	// Automation runs the automation workflow (policies, sensors, alerts) in `curio dev`
+	// (CURIO_AUTOMATION); AutomationInterval is how often it evaluates (CURIO_AUTOMATION_INTERVAL).
+	Automation         bool
+	AutomationInterval time.Duration
 }
 
 // String describes c without secrets: the admin token is left out and DSN passwords are
 // masked (see RedactDSN).
 func (c Config) String() string {
 	c.AdminToken = redacted(c.AdminToken)
+	c.AlertHMACSecret = redacted(c.AlertHMACSecret) // AlertWebhooks print redacted (alerts.Webhook.String)
 	c.PostgresDSN = RedactDSN(c.PostgresDSN)
 	c.MySQLDSN = RedactDSN(c.MySQLDSN)
 	type plain Config
@@ -91,7 +109,21 @@ func redacted(secret string) string {
 
 // Secret reports whether the variable holds a secret that must never be printed.
 func Secret(name string) bool {
-	return name == "CURIO_ADMIN_TOKEN" || strings.HasSuffix(name, "_DSN")
+	return name == "CURIO_ADMIN_TOKEN" || name == "CURIO_ALERT_WEBHOOKS" || name == "CURIO_ALERT_HMAC_SECRET" ||
+		strings.HasSuffix(name, "_DSN")
+}
+
+// Shown is how a variable's value may be printed (`curio config`): DSNs with their
+// passwords masked, other secrets not at all, everything else as it is.
+func Shown(name, value string) string {
+	switch {
+	case value == "" || !Secret(name):
+		return value
+	case strings.HasSuffix(name, "_DSN"):
+		return RedactDSN(value)
+	default:
+		return "(set, not shown)"
+	}
 }
 
 // Var documents one environment variable.
@@ -141,6 +173,13 @@ func Vars() []Var {
 		{"CURIO_EVENT_MAX_FUTURE", "15m", "events dated further ahead of the consumer's clock go to dead letters (future_ts); 0: no bound"},
 		{"CURIO_EVENT_MAX_AGE", "168h", "events older than this go to dead letters (expired_ts); event ids are remembered this long to drop repeats; 0: no bound"},
 		{"CURIO_INGEST_STUCK_AFTER", "2m", "a partition whose consumer has lag but commits nothing for this long is reported stuck (/readyz, /metrics)"},
+		{"CURIO_ALERT_WEBHOOKS", "", "alert receivers, comma or newline separated: slack=URL (Slack-compatible) or generic=URL (signed JSON); empty: incidents are only tracked"},
+		{"CURIO_ALERT_WEBHOOKS_FILE", "", "file holding the alert webhooks, one per line, # comments allowed (e.g. a Docker secret); used when CURIO_ALERT_WEBHOOKS is empty"},
+		{"CURIO_ALERT_HMAC_SECRET", "", "key of the X-Curio-Signature HMAC-SHA256 on generic webhook notices; empty: unsigned"},
+		{"CURIO_ALERT_HMAC_SECRET_FILE", "", "file holding the alert HMAC secret; used when CURIO_ALERT_HMAC_SECRET is empty"},
+		{"CURIO_ALERT_DEAD_LETTER_SPIKE", "100", "dead letters within 10 minutes that open a dead-letter incident (0: no such alert)"},
+		{"CURIO_AUTOMATION", "true", "curio dev starts the automation workflow (eager/cron/missing/freshness policies, sensors, alerts)"},
+		{"CURIO_AUTOMATION_INTERVAL", "15s", "how often the automation workflow evaluates policies, sensors and alerts"},
 	}
 }
 
@@ -233,17 +272,46 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		EventMaxFuture:        durOrZero("CURIO_EVENT_MAX_FUTURE"),
 		EventMaxAge:           durOrZero("CURIO_EVENT_MAX_AGE"),
 		IngestStuckAfter:      dur("CURIO_INGEST_STUCK_AFTER"),
+		AlertHMACSecret:       get("CURIO_ALERT_HMAC_SECRET"),
+		AlertDeadLetterSpike:  atoi("CURIO_ALERT_DEAD_LETTER_SPIKE"),
+		Automation:            boolean("CURIO_AUTOMATION"),
+		AutomationInterval:    dur("CURIO_AUTOMATION_INTERVAL"),
 	}
-	if f := get("CURIO_ADMIN_TOKEN_FILE"); f != "" && c.AdminToken == "" {
+	// secretFile fills *v from the file named by name (a Docker secret, say) when *v is unset.
+	secretFile := func(name string, v *string) {
+		f := get(name)
+		if f == "" || *v != "" {
+			return
+		}
 		b, err := os.ReadFile(f)
 		switch {
 		case err != nil:
-			errs = append(errs, fmt.Sprintf("CURIO_ADMIN_TOKEN_FILE: %v", err))
+			errs = append(errs, fmt.Sprintf("%s: %v", name, err))
 		case strings.TrimSpace(string(b)) == "":
-			errs = append(errs, fmt.Sprintf("CURIO_ADMIN_TOKEN_FILE: %s is empty", f))
+			errs = append(errs, fmt.Sprintf("%s: %s is empty", name, f))
 		default:
-			c.AdminToken = strings.TrimSpace(string(b))
+			*v = strings.TrimSpace(string(b))
 		}
+	}
+	secretFile("CURIO_ADMIN_TOKEN_FILE", &c.AdminToken)
+	secretFile("CURIO_ALERT_HMAC_SECRET_FILE", &c.AlertHMACSecret)
+	alertHooks := get("CURIO_ALERT_WEBHOOKS")
+	alertHooksVar := "CURIO_ALERT_WEBHOOKS"
+	if f := get("CURIO_ALERT_WEBHOOKS_FILE"); f != "" && alertHooks == "" {
+		alertHooksVar = "CURIO_ALERT_WEBHOOKS_FILE"
+		if b, err := os.ReadFile(f); err != nil {
+			errs = append(errs, fmt.Sprintf("CURIO_ALERT_WEBHOOKS_FILE: %v", err))
+		} else {
+			alertHooks = string(b)
+		}
+	}
+	if hooks, err := alerts.ParseWebhooks(alertHooks); err != nil { // errors show no URL
+		errs = append(errs, fmt.Sprintf("%s: %s", alertHooksVar, strings.ReplaceAll(err.Error(), "\n", "; ")))
+	} else {
+		c.AlertWebhooks = hooks
+	}
+	if c.AlertHMACSecret != "" && len(c.AlertHMACSecret) < 16 {
+		errs = append(errs, "CURIO_ALERT_HMAC_SECRET: use at least 16 characters (e.g. openssl rand -hex 32)")
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, "CURIO_ADMIN_TOKEN: use at least 16 characters (e.g. openssl rand -hex 24)")

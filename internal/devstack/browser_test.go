@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/curiodata/curio/activities/catalogjob"
+	"github.com/curiodata/curio/internal/assets"
 	"github.com/curiodata/curio/internal/events"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/terms"
@@ -195,6 +196,7 @@ func TestBrowser(t *testing.T) {
 	step("map", chromedp.Navigate(stack.APIURL+"/#/map"), chromedp.WaitVisible(`#uploads-map circle[data-country="JP"]`),
 		chromedp.WaitNotVisible("#q"), shot("map")) // a fresh load of another page hides the search form
 	step("pipeline", chromedp.Navigate(stack.APIURL+"/#/pipeline"), chromedp.WaitVisible(`#assets tr[data-asset="catalog.items"]`), shot("pipeline"))
+	materializeFromTheWebApp(t, bctx, stack, step, text, shot)
 	// Topics: fit a small model, list the topics, open one and see its items.
 	tr, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "browser-topics", TaskQueue: cfg.TaskQueue},
 		workflows.BuildTopicsName, workflows.BuildTopicsInput{K: 4, Iterations: 10})
@@ -227,12 +229,90 @@ func TestBrowser(t *testing.T) {
 		{"trending", "#/trending", "#terms-chart"},
 		{"map", "#/map", "#uploads-map"},
 		{"topics", "#/topics", "#topics li[data-topic]"},
-		{"pipeline", "#/pipeline", `#assets tr[data-asset="catalog.items"]`},
+		{"pipeline", "#/pipeline", `#lineage a[data-asset="catalog.items"]`},
+		{"asset", "#/pipeline/" + assets.SimilarItems, "#history-table"},
+		{"runs", "#/runs", `#runs tr[data-trigger]`},
 	} {
 		step(p.name+" on a phone", chromedp.Navigate(stack.APIURL+"/"+p.hash), chromedp.WaitVisible(p.ready), chromedp.Sleep(300*time.Millisecond), shot(p.name+"-phone"))
 		fits(p.name)
 	}
 	t.Logf("screenshots in %s", out)
+}
+
+// materializeFromTheWebApp walks the pipeline pages as a user would: the lineage graph has
+// a box per asset, each a link (Enter on a focused box opens it, so does a click); the
+// asset page's Materialize button asks for the admin token once, starts the run, and the
+// runs list shows it with its trigger. The token is kept in sessionStorage, never in the
+// address.
+func materializeFromTheWebApp(t *testing.T, bctx context.Context, stack *Stack,
+	step func(string, ...chromedp.Action[chromedp.Void]), text func(string) string, shot func(string) chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	eval := func(expr string) int {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return n
+	}
+	node := func(asset string) string { return `#lineage a[data-asset="` + asset + `"]` }
+	step("lineage", chromedp.Navigate(stack.APIURL+"/#/pipeline"), chromedp.WaitVisible(node(assets.SimilarItems)))
+	if got, want := eval(`document.querySelectorAll('#lineage a[data-asset]').length`), len(stack.Definitions.Assets()); got != want {
+		t.Errorf("the lineage graph has %d asset boxes, want one per asset (%d)", got, want)
+	}
+	if n := eval(`document.querySelectorAll('#lineage .lineage-edge').length`); n == 0 {
+		t.Error("the lineage graph draws no edges")
+	}
+	// Keyboard: a focused box opens its asset with Enter.
+	step("lineage by keyboard", chromedp.Focus(node(assets.CatalogItems)), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible("#history-table"), shot("asset-keyboard"))
+	if h := text("#asset-title"); h != assets.CatalogItems {
+		t.Errorf("Enter on the %s box opened %q", assets.CatalogItems, h)
+	}
+	step("lineage click", chromedp.Navigate(stack.APIURL+"/#/pipeline"), chromedp.WaitVisible(node(assets.SimilarItems)),
+		shot("lineage"), chromedp.Click(node(assets.SimilarItems)), chromedp.WaitVisible("#materialize"))
+	if h := text("#asset-title"); h != assets.SimilarItems {
+		t.Fatalf("clicking the %s box opened %q", assets.SimilarItems, h)
+	}
+	step("materialize", chromedp.Click("#materialize"), chromedp.WaitVisible("#admin-token"), shot("token-dialog"),
+		chromedp.SendKeys("#admin-token", e2eToken), chromedp.Click("#token-submit"),
+		chromedp.WaitVisible(`#action-result a[href^="#/runs"]`), shot("materialized"))
+	if done := text("#action-result"); !strings.Contains(done, "manual:web:"+assets.SimilarItems) {
+		t.Errorf("the action result %q does not name the trigger", done)
+	}
+	if eval(`location.href.includes(`+strconv.Quote(e2eToken)+`) ? 1 : 0`) != 0 ||
+		eval(`sessionStorage.getItem('curio.adminToken') === `+strconv.Quote(e2eToken)+` ? 1 : 0`) != 1 {
+		t.Error("the admin token must be kept in sessionStorage and never in the address")
+	}
+	row := `#runs tr[data-trigger="manual:web:` + assets.SimilarItems + `"]`
+	step("runs", chromedp.Click(`#action-result a[href^="#/runs"]`), chromedp.WaitVisible(row), shot("runs"))
+	if r := text(row); !strings.Contains(r, workflows.BuildSimilarityName) || !strings.Contains(r, "from the web app") {
+		t.Errorf("runs list row %q lacks the job or the trigger's reason", r)
+	}
+	// A second Materialize while the first run may still be going either starts a new run
+	// or says it is already running; either way the token is not asked for again.
+	step("materialize again", chromedp.Navigate(stack.APIURL+"/#/pipeline/"+assets.SimilarItems), chromedp.WaitVisible("#materialize"),
+		chromedp.Click("#materialize"), chromedp.WaitVisible(chromedp.CSS(`#action-result a, #action-error:not([hidden])`)))
+	if eval(`document.getElementById('token-dialog')?.open ? 1 : 0`) != 0 {
+		t.Error("the token dialog opened again although a token is kept")
+	}
+	actx, acancel := context.WithTimeout(bctx, 10*time.Second)
+	defer acancel()
+	again, err := chromedp.Run(actx, chromedp.Evaluate[string](`document.getElementById('action-result').textContent + document.getElementById('action-error').textContent`))
+	if err != nil || !strings.Contains(again, "Started BuildSimilarity") && !strings.Contains(again, "already running") {
+		t.Errorf("a second Materialize says %q (%v), want a started run or an already-running conflict", again, err)
+	}
+	// A refused token is forgotten, and the page says so.
+	eval(`sessionStorage.setItem('curio.adminToken', 'not-the-token'), 1`)
+	step("refused token", chromedp.Click("#materialize"), chromedp.WaitVisible("#action-error"), shot("token-refused"))
+	if msg := text("#action-error"); !strings.Contains(msg, "refused") {
+		t.Errorf("a refused token says %q", msg)
+	}
+	if eval(`sessionStorage.getItem('curio.adminToken') === null ? 1 : 0`) != 1 {
+		t.Error("a refused token was kept")
+	}
 }
 
 func waitReady(t *testing.T, api string) {

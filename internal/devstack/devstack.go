@@ -26,6 +26,7 @@ import (
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/localdb"
+	"github.com/curiodata/curio/internal/runs"
 	"github.com/curiodata/curio/internal/serving"
 	"github.com/curiodata/curio/internal/storage/mysql"
 	"github.com/curiodata/curio/internal/storage/postgres"
@@ -189,6 +190,15 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		wg.Wait()
 	})
 
+	if err := runs.EnsureSearchAttributes(ctx, s.Temporal, cfg.TemporalNamespace); err != nil {
+		logger.Warn("runs start without the CurioTrigger search attribute (their trigger stays in the memo)", "err", err)
+	}
+	if cfg.Automation {
+		if _, err := s.StartAutomation(ctx, workflows.AutomationInput{Interval: cfg.AutomationInterval}); err != nil {
+			return nil, err
+		}
+	}
+
 	// Background loops stop first on Close (closers run in reverse).
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.closers = append(s.closers, cancel)
@@ -235,6 +245,19 @@ func (s *Stack) StartIngest(ctx context.Context, in workflows.IngestEventsInput)
 	}, workflows.IngestEventsName, in)
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", workflows.IngestEventsName, err)
+	}
+	return run, nil
+}
+
+// StartAutomation starts the automation workflow unless it is already running.
+func (s *Stack) StartAutomation(ctx context.Context, in workflows.AutomationInput) (client.WorkflowRun, error) {
+	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: workflows.AutomationWorkflowID, TaskQueue: s.Cfg.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		Memo:                     map[string]any{pipeline.TriggerMemo: "platform:curio-dev"},
+	}, workflows.AutomationName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", workflows.AutomationName, err)
 	}
 	return run, nil
 }

@@ -72,6 +72,7 @@ func testConfig(t *testing.T, dataDir string, pgDSN, myDSN string) config.Config
 		"CURIO_LOG_LEVEL":          "warn",
 		"CURIO_SCRAPE_DELAY":       "10ms",
 		"CURIO_ADMIN_TOKEN":        e2eToken,
+		"CURIO_AUTOMATION":         "false", // tests that want it start it themselves
 	}
 	cfg, err := config.FromLookup(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {

@@ -48,8 +48,18 @@ const materializationCols = `asset, partition, status, workflow_id, run_id, rows
 
 // LatestMaterializations returns, for each partition of asset, its most recent record.
 func (s *Store) LatestMaterializations(ctx context.Context, asset string) (map[string]assets.Materialization, error) {
+	return s.latest(ctx, asset, false)
+}
+
+// LatestSuccesses returns, for each partition of asset, its most recent successful record
+// (a later failure does not hide it).
+func (s *Store) LatestSuccesses(ctx context.Context, asset string) (map[string]assets.Materialization, error) {
+	return s.latest(ctx, asset, true)
+}
+
+func (s *Store) latest(ctx context.Context, asset string, successOnly bool) (map[string]assets.Materialization, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (partition) `+materializationCols+` FROM asset_materializations
-		WHERE asset = $1 ORDER BY partition, finished_at DESC, id DESC`, asset)
+		WHERE asset = $1 AND (NOT $2 OR status = 'materialized') ORDER BY partition, finished_at DESC, id DESC`, asset, successOnly)
 	if err != nil {
 		return nil, fmt.Errorf("materializations of %s: %w", asset, err)
 	}
@@ -62,6 +72,29 @@ func (s *Store) LatestMaterializations(ctx context.Context, asset string) (map[s
 		out[m.Partition] = m
 	}
 	return out, nil
+}
+
+// MaxHistory caps the materializations one MaterializationHistory call returns.
+const MaxHistory = 500
+
+// MaterializationHistory returns asset's recorded materializations, newest first, at most
+// limit of them (1 to MaxHistory; out of range: MaxHistory). A non-empty partition keeps
+// that partition's only; "" keeps every partition (an unpartitioned asset's only partition
+// is "" anyway).
+func (s *Store) MaterializationHistory(ctx context.Context, asset, partition string, limit int) ([]assets.Materialization, error) {
+	if limit <= 0 || limit > MaxHistory {
+		limit = MaxHistory
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+materializationCols+` FROM asset_materializations
+		WHERE asset = $1 AND ($2 = '' OR partition = $2) ORDER BY finished_at DESC, id DESC LIMIT $3`, asset, partition, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", asset, err)
+	}
+	ms, err := pgx.CollectRows(rows, scanMaterialization)
+	if err != nil {
+		return nil, fmt.Errorf("history of %s: %w", asset, err)
+	}
+	return ms, nil
 }
 
 // LastSuccess returns when each asset last materialized successfully (any partition).
