@@ -32,7 +32,8 @@ type CatalogPipelineInput struct {
 	SkipDemo bool `json:"skip_demo,omitempty"`
 	// Demo sizes the generated part of the demo catalog.
 	Demo catalogjob.ImportDemoInput `json:"demo,omitempty"`
-	// Datasets are public dataset files (on the workers' machines) imported before indexing.
+	// Datasets are public dataset files imported before indexing: http(s):// URLs (any worker
+	// downloads them) or paths on the workers' machines.
 	Datasets []catalogjob.DatasetInput `json:"datasets,omitempty"`
 	// Shards of the search index; 0 picks from the corpus size.
 	Shards int `json:"shards,omitempty"`

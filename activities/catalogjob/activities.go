@@ -20,6 +20,9 @@ type Activities struct {
 	Identity string                     // worker identity, reported in shard results
 	// BatchSize is how many records one warehouse transaction writes; 0 means 1000.
 	BatchSize int
+	// Downloads fetches datasets given as URLs; the zero value is the default (retries,
+	// temporary files in os.TempDir()).
+	Downloads Downloader
 }
 
 func (a *Activities) batchSize() int {

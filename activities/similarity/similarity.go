@@ -11,6 +11,7 @@ package similarity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/domain"
@@ -113,10 +115,19 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 			mine = append(mine, d.ID)
 		}
 	}
+	// This attempt owns the shard from now on: a worker cut off mid-shard (its shard
+	// retried here) can no longer write it.
+	fence, err := a.Store.ClaimShard(ctx, in.Job, in.Version, in.Shard, a.Identity, activity.GetInfo(ctx).Attempt)
+	if err != nil {
+		return activities.BatchShardResult{}, err
+	}
 	done := resumePoint(ctx)
 	for done < len(mine) {
 		chunk := mine[done:min(done+p.Chunk, len(mine))]
-		if err := a.writeNeighbors(ctx, in.Version, model, chunk, p.K); err != nil {
+		if err := a.writeNeighbors(ctx, fence, model, chunk, p.K); err != nil {
+			if errors.Is(err, postgres.ErrFenced) {
+				return activities.BatchShardResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeFenced, err)
+			}
 			return activities.BatchShardResult{}, err
 		}
 		done += len(chunk)
@@ -125,8 +136,11 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 	return activities.FinishShard(ctx, a.Store.BatchRunStore, a.Identity, in, len(mine), started)
 }
 
-// writeNeighbors replaces the stored neighbors of ids in version with their top k.
-func (a *Activities) writeNeighbors(ctx context.Context, version string, m *similar.Model, ids []string, k int) error {
+// ErrTypeFenced marks a shard attempt stopped because a newer attempt owns its shard.
+const ErrTypeFenced = "ShardFenced"
+
+// writeNeighbors replaces the stored neighbors of ids with their top k, under fence.
+func (a *Activities) writeNeighbors(ctx context.Context, fence postgres.ShardFence, m *similar.Model, ids []string, k int) error {
 	var rows []postgres.SimilarItem
 	for _, id := range ids {
 		ns, _ := m.Neighbors(id, similar.Options{K: k})
@@ -134,7 +148,7 @@ func (a *Activities) writeNeighbors(ctx context.Context, version string, m *simi
 			rows = append(rows, postgres.SimilarItem{ItemID: id, Rank: r + 1, NeighborID: n.ID, Score: n.Score})
 		}
 	}
-	return a.Store.ReplaceSimilarItems(ctx, version, ids, rows)
+	return a.Store.ReplaceSimilarItemsFenced(ctx, fence, ids, rows)
 }
 
 // PublishSimilarity copies a similarity version to MySQL, one row per item (its

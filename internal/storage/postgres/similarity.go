@@ -39,12 +39,27 @@ type SimilarItem struct {
 // transaction: a retried chunk replaces its rows, never adds. An id with no rows is left
 // with none.
 func (s *SimilarityStore) ReplaceSimilarItems(ctx context.Context, version string, ids []string, rows []SimilarItem) error {
+	return s.replaceSimilarItems(ctx, nil, version, ids, rows)
+}
+
+// ReplaceSimilarItemsFenced is ReplaceSimilarItems for a shard attempt: it commits only
+// while fence's token owns the shard, and fails with ErrFenced (writing nothing) otherwise.
+func (s *SimilarityStore) ReplaceSimilarItemsFenced(ctx context.Context, fence ShardFence, ids []string, rows []SimilarItem) error {
+	return s.replaceSimilarItems(ctx, &fence, fence.Version, ids, rows)
+}
+
+func (s *SimilarityStore) replaceSimilarItems(ctx context.Context, fence *ShardFence, version string, ids []string, rows []SimilarItem) error {
 	items, nbrs := make([]string, len(rows)), make([]string, len(rows))
 	ranks, scores := make([]int32, len(rows)), make([]float64, len(rows))
 	for i, r := range rows {
 		items[i], ranks[i], nbrs[i], scores[i] = r.ItemID, int32(r.Rank), r.NeighborID, r.Score
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if fence != nil {
+			if err := checkFence(ctx, tx, *fence); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.Exec(ctx, `DELETE FROM similar_items WHERE version = $1 AND item_id = ANY($2)`, version, ids); err != nil {
 			return fmt.Errorf("clear similar items: %w", err)
 		}
