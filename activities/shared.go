@@ -81,3 +81,36 @@ func SwitchModel[V any](ctx context.Context, w published.Writer, runs *postgres.
 	Logger(ctx, logger).Info("model published", "model", model, "version", version, "rows", n)
 	return ModelPublishResult{Model: model, Version: version, Rows: n}, nil
 }
+
+// KeepAlive heartbeats details() for ctx's activity from a goroutine, a third of its
+// heartbeat timeout apart (at most every 5 s), until the returned stop is called: for long
+// phases with no natural point to heartbeat from (loading a catalog, building a model, a
+// slow chunk), so that a live worker's attempt is not timed out while a dead worker's
+// still is. details must be safe to call concurrently and return the attempt's resume
+// point, as its other heartbeats do. Outside an activity, or without a heartbeat timeout,
+// it does nothing.
+func KeepAlive(ctx context.Context, details func() any) (stop func()) {
+	if ctx == nil || !activity.IsActivity(ctx) || activity.GetInfo(ctx).HeartbeatTimeout <= 0 {
+		return func() {}
+	}
+	every := min(activity.GetInfo(ctx).HeartbeatTimeout/3, 5*time.Second)
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		activity.RecordHeartbeat(ctx, details())
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, details())
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}

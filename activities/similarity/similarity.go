@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -104,6 +105,13 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 	if err := in.DecodeParams(&p); err != nil {
 		return activities.BatchShardResult{}, err
 	}
+	// Loading the catalog and building the model have no natural heartbeat point and take
+	// longer than a heartbeat timeout on a large catalog: keep the attempt alive meanwhile,
+	// with its resume point.
+	var progress atomic.Int64 // items done: the resume point every heartbeat carries
+	progress.Store(int64(resumePoint(ctx)))
+	stop := activities.KeepAlive(ctx, func() any { return activities.ShardProgress{Done: int(progress.Load())} })
+	defer stop()
 	docs, err := a.catalogDocs(ctx)
 	if err != nil {
 		return activities.BatchShardResult{}, err
@@ -121,8 +129,7 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 	if err != nil {
 		return activities.BatchShardResult{}, err
 	}
-	done := resumePoint(ctx)
-	for done < len(mine) {
+	for done := int(progress.Load()); done < len(mine); {
 		chunk := mine[done:min(done+p.Chunk, len(mine))]
 		if err := a.writeNeighbors(ctx, fence, model, chunk, p.K); err != nil {
 			if errors.Is(err, postgres.ErrFenced) {
@@ -131,6 +138,7 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 			return activities.BatchShardResult{}, err
 		}
 		done += len(chunk)
+		progress.Store(int64(done))
 		activity.RecordHeartbeat(ctx, activities.ShardProgress{Done: done})
 	}
 	return activities.FinishShard(ctx, a.Store.BatchRunStore, a.Identity, in, len(mine), started)
