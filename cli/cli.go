@@ -29,10 +29,12 @@ Usage:
   curio worker [--identity NAME] [--queue QUEUE]
                                      run one worker on the shared task queue
   curio api                          run the API and web app
+  curio server [--listen ADDR]       run Temporal (+ UI) and Kafka for workers and APIs on other hosts
+                                     (ADDR: this host's IP; ports from CURIO_TEMPORAL_ADDR etc.)
   curio run WORKFLOW [JSON] [--id ID] [--no-wait]
                                      start a workflow and wait for its result
   curio run --list                   list the workflows 'curio run' can start
-  curio import FORMAT FILE [FILE]    load a public dataset into the warehouse
+  curio import FORMAT FILE|URL [...]  load a public dataset (a file or an http(s) URL) into the warehouse
                                      formats: movies-csv, imdb-tsv (basics [ratings]), moma-artists, moma-artworks
   curio scrape parse --source imdb|artsy FILE
                                      parse a saved IMDb page or Artsy API response to JSON lines (no network)
@@ -107,6 +109,8 @@ func run(args []string, stdout, stderr io.Writer, jobs ...pipeline.Job) error {
 		return cmdWorker(ctx, cfg, logger, defs, args[1:])
 	case "api":
 		return cmdAPI(ctx, cfg, logger, defs)
+	case "server":
+		return cmdServer(ctx, cfg, logger, args[1:], stdout)
 	case "run":
 		return cmdRun(ctx, cfg, logger, defs, args[1:], stdout)
 	case "import":
