@@ -35,11 +35,26 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []
 	logger.Info("starting curio dev", "data_dir", cfg.DataDir)
 	stack, err := devstack.Start(ctx, cfg, logger, devstack.Options{Jobs: jobs})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Ctrl-C while starting: Start has stopped what it started.
+			logger.Info("curio dev stopped while starting", "err", err)
+			return nil
+		}
 		return err
 	}
+	// bg is the catalog pipeline run and the event generator; they end with ctx, before the
+	// stack stops (so nothing uses Kafka, Temporal or the databases as they go away).
+	bg := make(chan struct{})
 	defer func() {
-		logger.Info("stopping curio dev")
+		start := time.Now()
+		logger.Info("stopping curio dev", "grace", cfg.ShutdownGrace)
+		select {
+		case <-bg:
+		case <-time.After(cfg.ShutdownGrace):
+			logger.Warn("the pipeline starter or the event generator did not stop within the grace; stopping anyway")
+		}
 		stack.Close()
+		logger.Info("curio dev stopped", "took", time.Since(start).Round(time.Millisecond))
 	}()
 	if err := devstack.WriteEndpoints(cfg.DataDir, stack.Endpoints()); err != nil {
 		logger.Warn("could not record endpoints for other curio commands", "err", err)
@@ -51,15 +66,22 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []
 	e := stack.Endpoints()
 	fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s, task queue %s)\n  Kafka:        %s\n  PostgreSQL:   %s\n  MySQL:        %s\n\nPress Ctrl-C to stop.\n\n",
 		e.TemporalHostPort, cfg.TemporalNamespace, cfg.TaskQueue, strings.Join(e.KafkaBrokers, ","), redact(e.PostgresDSN), redact(e.MySQLDSN))
-	if cfg.RunPipeline {
+	if !cfg.RunPipeline {
+		close(bg)
+	} else {
 		go func() {
+			defer close(bg)
+			wctx, cancel := lingerContext(ctx, startLinger)
+			defer cancel()
 			id := "catalog-pipeline-dev-" + time.Now().UTC().Format("20060102T150405Z")
-			run, err := stack.RunCatalogPipeline(ctx, id, workflows.CatalogPipelineInput{
+			run, err := stack.RunCatalogPipeline(wctx, id, workflows.CatalogPipelineInput{
 				Demo:   catalogjob.ImportDemoInput{Movies: cfg.DemoMovies, Artworks: cfg.DemoArtworks},
 				Shards: cfg.IndexShards,
 			})
 			if err != nil {
-				logger.Error("could not start the catalog pipeline", "err", err)
+				if ctx.Err() == nil {
+					logger.Error("could not start the catalog pipeline", "err", err)
+				}
 				return
 			}
 			logger.Info("catalog pipeline started", "workflow_id", run.GetID(), "run_id", run.GetRunID())
@@ -81,7 +103,7 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []
 			}
 			for name, in := range models {
 				id := strings.ToLower(name) + "-dev-" + time.Now().UTC().Format("20060102T150405Z")
-				if _, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, name, in); err != nil {
+				if _, err := stack.Temporal.ExecuteWorkflow(wctx, client.StartWorkflowOptions{ID: id, TaskQueue: cfg.TaskQueue}, name, in); err != nil && ctx.Err() == nil {
 					logger.Error("could not start "+name, "err", err)
 				}
 			}
@@ -90,25 +112,47 @@ func cmdDev(ctx context.Context, cfg config.Config, logger *slog.Logger, jobs []
 			}
 		}()
 	}
+	wctx, cancel := lingerContext(ctx, startLinger)
+	defer cancel()
 	if sc, err := schedules.FromDefinitions(stack.Definitions); err != nil {
 		logger.Error("schedules config", "err", err)
-	} else if res, err := schedules.ApplyWithRetry(ctx, stack.Temporal, sc, cfg.TaskQueue, schedules.RetryOptions{Logger: logger}); err != nil {
-		logger.Error("could not apply schedules", "err", err)
+	} else if res, err := schedules.ApplyWithRetry(wctx, stack.Temporal, sc, cfg.TaskQueue, schedules.RetryOptions{Logger: logger}); err != nil {
+		if ctx.Err() == nil { // not a Ctrl-C while applying
+			logger.Error("could not apply schedules", "err", err)
+		}
 	} else {
 		logger.Info("schedules applied", "count", len(res))
 	}
-	if _, err := stack.StartIngest(ctx, workflows.IngestEventsInput{}); err != nil {
-		logger.Error("could not start event ingestion", "err", err)
+	if ctx.Err() == nil {
+		if _, err := stack.StartIngest(wctx, workflows.IngestEventsInput{}); err != nil && ctx.Err() == nil {
+			logger.Error("could not start event ingestion", "err", err)
+		}
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// startLinger is how long a request to Temporal that `curio dev` makes as it starts things
+// (schedules, the ingest supervisor, the catalog pipeline) may go on after Ctrl-C.
+const startLinger = 2 * time.Second
+
+// lingerContext returns a context for requests that write to Temporal: Ctrl-C (ctx done)
+// does not cut one in flight, since the server logs a write its client cancelled as an
+// error ("Persistent store operation Failure ... context canceled"), but ends it, and any
+// retries, linger after.
+func lingerContext(ctx context.Context, linger time.Duration) (context.Context, context.CancelFunc) {
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(linger, cancel) })
+	return lctx, func() { stop(); cancel() }
 }
 
 // runDevGenerator keeps the demo alive with a gentle stream of simulated user events.
 func runDevGenerator(ctx context.Context, cfg config.Config, stack *devstack.Stack, logger *slog.Logger) {
 	g, err := newGenerator(ctx, stack.PG, 500, uint64(time.Now().UnixNano()))
 	if err != nil {
-		logger.Warn("event generator not started", "err", err)
+		if ctx.Err() == nil {
+			logger.Warn("event generator not started", "err", err)
+		}
 		return
 	}
 	p, err := ingest.NewProducer(stack.KafkaBrokers, "curio-dev-generator")
@@ -118,7 +162,7 @@ func runDevGenerator(ctx context.Context, cfg config.Config, stack *devstack.Sta
 	}
 	defer p.Close()
 	logger.Info("simulating user activity", "events_per_second", cfg.EventRate)
-	if _, err := ingest.Generate(ctx, p, g, ingest.GenerateOptions{Rate: cfg.EventRate}); err != nil {
+	if _, err := ingest.Generate(ctx, p, g, ingest.GenerateOptions{Rate: cfg.EventRate}); err != nil && ctx.Err() == nil {
 		logger.Warn("event generator stopped", "err", err)
 	}
 }

@@ -18,8 +18,10 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
 
 	"github.com/curiodata/curio/internal/app"
 	"github.com/curiodata/curio/internal/config"
@@ -48,11 +50,54 @@ type Stack struct {
 	KafkaBrokers  []string
 
 	logger   *slog.Logger
-	closers  []func() // run in reverse order by Close
+	closers  []closer // run by Close, phase by phase
+	drain    *drain   // the workers' clean stop (drain.go)
 	pgDSN    string
 	myDSN    string
 	hostPort string
 }
+
+// phase is one step of Close. Close runs the phases in this order, and within a phase the
+// closers in reverse order of registration.
+type phase int
+
+const (
+	// phaseAccepting stops taking new work: the API's listener closes (its in-flight
+	// requests go on) and the background loops end.
+	phaseAccepting phase = iota
+	// phaseWorkers stops the workers: they poll no more and drain their in-flight tasks
+	// for up to CURIO_SHUTDOWN_GRACE, then cancel what is left. Temporal still answers, so
+	// results, failures and heartbeats reach it.
+	phaseWorkers
+	// phaseAPI waits for the API's in-flight requests, then closes the Temporal client.
+	phaseAPI
+	// phaseTemporal stops the Temporal UI and server, which nothing calls any more.
+	phaseTemporal
+	// phaseKafka closes the notifier and stops the embedded broker.
+	phaseKafka
+	// phaseDatabases closes the stores and stops the local database servers.
+	phaseDatabases
+	numPhases
+)
+
+// phaseLog is the line Close logs when a phase begins.
+var phaseLog = [numPhases]string{
+	phaseAccepting: "stopping new work (API listener, background loops)",
+	phaseWorkers:   "stopping workers (draining in-flight activities)",
+	phaseAPI:       "stopping the API and the Temporal client",
+	phaseTemporal:  "stopping Temporal",
+	phaseKafka:     "stopping Kafka",
+	phaseDatabases: "stopping databases",
+}
+
+// closer is one step of Close.
+type closer struct {
+	phase phase
+	fn    func()
+}
+
+// onClose registers fn to run in phase p of Close.
+func (s *Stack) onClose(p phase, fn func()) { s.closers = append(s.closers, closer{phase: p, fn: fn}) }
 
 // Options adjust Start for tests.
 type Options struct {
@@ -67,7 +112,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Cfg: cfg, Definitions: defs, logger: logger}
+	s := &Stack{Cfg: cfg, Definitions: defs, logger: logger, drain: newDrain(logger)}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -84,7 +129,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		if err != nil {
 			return nil, fmt.Errorf("CURIO_POSTGRES_DSN is unset and a local PostgreSQL could not start: %w", err)
 		}
-		s.closers = append(s.closers, func() { _ = srv.Stop() })
+		s.onClose(phaseDatabases, func() { _ = srv.Stop() })
 		pgDSN = srv.DSN
 	}
 	if myDSN == "" {
@@ -93,18 +138,18 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		if err != nil {
 			return nil, fmt.Errorf("CURIO_MYSQL_DSN is unset and a local MariaDB/MySQL could not start: %w", err)
 		}
-		s.closers = append(s.closers, func() { _ = srv.Stop() })
+		s.onClose(phaseDatabases, func() { _ = srv.Stop() })
 		myDSN = srv.DSN
 	}
 	s.pgDSN, s.myDSN = pgDSN, myDSN
 	if s.PG, err = postgres.Open(ctx, pgDSN); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, s.PG.Close)
+	s.onClose(phaseDatabases, s.PG.Close)
 	if s.MySQL, err = mysql.Open(ctx, myDSN); err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func() { _ = s.MySQL.Close() })
+	s.onClose(phaseDatabases, func() { _ = s.MySQL.Close() })
 	if n, err := s.PG.Migrate(ctx); err != nil {
 		return nil, err
 	} else if n > 0 {
@@ -122,14 +167,14 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		if err != nil {
 			return nil, err
 		}
-		s.closers = append(s.closers, k.Close)
+		s.onClose(phaseKafka, k.Close)
 		s.KafkaBrokers = k.Brokers()
 	}
 	notifier, err := kafka.NewNotifier(s.KafkaBrokers)
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, func() { _ = notifier.Close() })
+	s.onClose(phaseKafka, func() { _ = notifier.Close() })
 
 	hostPort := cfg.TemporalHostPort
 	if hostPort == "" {
@@ -142,14 +187,14 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		if err != nil {
 			return nil, err
 		}
-		s.closers = append(s.closers, func() { _ = ts.Stop() })
+		s.onClose(phaseTemporal, func() { _ = ts.Stop() })
 		hostPort = ts.HostPort()
 		if !opts.NoUI {
 			ui, err := temporaldev.StartUI(cfg.TemporalUIAddr, hostPort)
 			if err != nil {
 				return nil, err
 			}
-			s.closers = append(s.closers, ui.Stop)
+			s.onClose(phaseTemporal, ui.Stop)
 			s.TemporalUIURL = ui.URL()
 		}
 	}
@@ -158,12 +203,16 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	defer dcancel()
 	s.Temporal, err = temporaldev.DialRetry(dctx, client.Options{
 		HostPort: hostPort, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
+		Logger: sdklog.NewStructuredLogger(slog.New(quietHandler{Handler: logger.Handler(), stopping: &s.drain.stopping}).
+			With("component", "temporal-client")),
+		// The workers made from this client use the drain too (it is also a worker interceptor).
+		Interceptors:      []interceptor.ClientInterceptor{s.drain},
+		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(s.drain.unary)}},
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.closers = append(s.closers, s.Temporal.Close)
+	s.onClose(phaseAPI, s.Temporal.Close)
 
 	fetcher, err := app.NewFetcher(cfg)
 	if err != nil {
@@ -181,13 +230,18 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		}
 		workers = append(workers, w)
 	}
-	s.closers = append(s.closers, func() {
+	s.onClose(phaseWorkers, func() {
 		// Stop in parallel: each drains its in-flight activities for up to the grace period.
 		var wg sync.WaitGroup
 		for _, w := range workers {
 			wg.Go(w.Stop)
 		}
 		wg.Wait()
+		// A worker whose grace ran out has cancelled its last activities without waiting
+		// for them: let their results reach Temporal before the client closes.
+		if n := s.drain.wait(min(reportWait, cfg.ShutdownGrace)); n > 0 {
+			s.logger.Warn("activities still running after the grace are abandoned; Temporal retries them after their timeouts", "activities", n)
+		}
 	})
 
 	if err := runs.EnsureSearchAttributes(ctx, s.Temporal, cfg.TemporalNamespace); err != nil {
@@ -199,9 +253,9 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		}
 	}
 
-	// Background loops stop first on Close (closers run in reverse).
+	// Background loops stop with the API's listener, before the workers.
 	runCtx, cancel := context.WithCancel(context.Background())
-	s.closers = append(s.closers, cancel)
+	s.onClose(phaseAccepting, cancel)
 	s.Index = serving.NewHolder(s.MySQL, logger)
 	go s.Index.Run(runCtx, cfg.ReloadEvery)
 	go kafka.WatchVersions(runCtx, s.KafkaBrokers, logger, func(v string) {
@@ -220,7 +274,14 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 			logger.Error("http server stopped", "err", err)
 		}
 	}()
-	s.closers = append(s.closers, func() { app.Shutdown(srv, cfg) })
+	// The listener closes first, so no new request comes in while the workers drain; the
+	// requests in flight finish (or are cut at the grace) before the Temporal client they
+	// may use closes.
+	apiStopped := make(chan struct{})
+	s.onClose(phaseAccepting, func() {
+		go func() { defer close(apiStopped); app.Shutdown(srv, cfg) }()
+	})
+	s.onClose(phaseAPI, func() { <-apiStopped })
 	s.APIURL = "http://" + ln.Addr().String()
 	return s, nil
 }
@@ -262,10 +323,28 @@ func (s *Stack) StartAutomation(ctx context.Context, in workflows.AutomationInpu
 	return run, nil
 }
 
-// Close stops everything Start started, in reverse order. It is safe to call twice.
+// reportWait bounds how long Close waits, after the workers have stopped, for the results of
+// the activities they cancelled at the end of the grace to reach Temporal.
+const reportWait = 5 * time.Second
+
+// Close stops everything Start started, in order: new work stops (the API's listener,
+// background loops), the workers drain, the API's last requests end and the Temporal
+// client closes, then the Temporal server, Kafka and the databases stop. It logs one line
+// per phase and takes about CURIO_SHUTDOWN_GRACE at most (the workers' drain). It is safe to
+// call twice.
 func (s *Stack) Close() {
-	for i := len(s.closers) - 1; i >= 0; i-- {
-		s.closers[i]()
+	s.drain.stopping.Store(true)
+	for p := range numPhases {
+		logged := false
+		for i := len(s.closers) - 1; i >= 0; i-- {
+			if c := s.closers[i]; c.phase == p {
+				if !logged {
+					s.logger.Info(phaseLog[p])
+					logged = true
+				}
+				c.fn()
+			}
+		}
 	}
 	s.closers = nil
 }

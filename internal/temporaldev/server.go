@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -20,6 +22,7 @@ import (
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
 	"go.temporal.io/server/common/log"
+	"go.temporal.io/server/common/log/tag"
 	"go.temporal.io/server/common/metrics"
 	persistencesql "go.temporal.io/server/common/persistence/sql"
 	"go.temporal.io/server/common/persistence/sql/sqlplugin"
@@ -27,6 +30,9 @@ import (
 	"go.temporal.io/server/common/resolver"
 	"go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // Options configure an embedded server.
@@ -49,7 +55,11 @@ type Options struct {
 type Server struct {
 	srv      temporal.Server
 	hostPort string
+	stopping *atomic.Bool // set when Stop begins; quiets the server's logger (quietLogger)
 }
+
+// readyTimeout bounds how long Start waits for the frontend to report SERVING.
+const readyTimeout = time.Minute
 
 // Start creates the schema when the database file is new, registers namespaces and
 // starts the frontend, history, matching and worker services in this process.
@@ -124,7 +134,11 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("register namespaces: %w", err)
 	}
 
-	logger := log.NewZapLogger(log.BuildZapLogger(log.Config{Level: opts.LogLevel, Format: "json"}))
+	starting, stopping := new(atomic.Bool), new(atomic.Bool)
+	starting.Store(true)
+	// Skip(1): the caller the zap logger records is the server's code, not quietLogger.
+	logger := quietLogger{Logger: log.NewZapLogger(log.BuildZapLogger(log.Config{Level: opts.LogLevel, Format: "json"})).Skip(1),
+		starting: starting, stopping: stopping}
 	authorizer, err := authorization.GetAuthorizerFromConfig(&cfg.Global.Authorization)
 	if err != nil {
 		return nil, fmt.Errorf("temporal authorizer: %w", err)
@@ -146,8 +160,52 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
 	}
-	return &Server{srv: srv, hostPort: net.JoinHostPort(host, strconv.Itoa(port))}, nil
+	s := &Server{srv: srv, hostPort: net.JoinHostPort(host, strconv.Itoa(port)), stopping: stopping}
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+	defer cancel()
+	if err := waitServing(ctx, s.hostPort); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	starting.Store(false)
+	return s, nil
 }
+
+// waitServing waits until the frontend's gRPC health service reports the workflow service
+// SERVING. Until then the frontend rejects calls with "Frontend is not healthy yet" and
+// logs each rejection as a service failure at error level, so clients dialing a server
+// that has just started would print errors on every start; the health check itself logs
+// nothing.
+func waitServing(ctx context.Context, hostPort string) error {
+	conn, err := grpc.NewClient(hostPort, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("temporal frontend %s: %w", hostPort, err)
+	}
+	defer conn.Close()
+	hc := healthpb.NewHealthClient(conn)
+	var last error
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		resp, err := hc.Check(cctx, &healthpb.HealthCheckRequest{Service: workflowService})
+		cancel()
+		switch {
+		case err != nil:
+			last = err
+		case resp.GetStatus() == healthpb.HealthCheckResponse_SERVING:
+			return nil
+		default:
+			last = fmt.Errorf("status %s", resp.GetStatus())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("temporal frontend %s did not become healthy: %w (last check: %w)", hostPort, ctx.Err(), last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// workflowService is the gRPC service whose health the frontend reports once it is ready.
+const workflowService = "temporal.api.workflowservice.v1.WorkflowService"
 
 // HostPort is the frontend gRPC address clients dial.
 func (s *Server) HostPort() string { return s.hostPort }
@@ -157,8 +215,11 @@ func (s *Server) Dial(ctx context.Context, namespace string) (client.Client, err
 	return DialRetry(ctx, client.Options{HostPort: s.hostPort, Namespace: namespace})
 }
 
-// Stop stops all services.
+// Stop stops all services. From the moment it begins, the server's warnings and errors are
+// logged at debug level (see quietLogger): clients should be closed first (workers drained,
+// long polls ended), so what the services log then is about each other going away.
 func (s *Server) Stop() error {
+	s.stopping.Store(true)
 	if err := s.srv.Stop(); err != nil {
 		return fmt.Errorf("stop temporal server: %w", err)
 	}
@@ -370,4 +431,107 @@ func checkFree(host string, port int) error {
 		return err
 	}
 	return l.Close()
+}
+
+// quietLogger is the embedded server's logger. While the server runs it logs everything as
+// it comes; it quiets (logs at debug level) only the warnings and errors that a start or a
+// stop of this single-process cluster causes by itself:
+//
+//   - While starting: rejections saying the frontend "is not healthy yet". The server's own
+//     worker service dials the frontend as soon as it starts, before the frontend has
+//     finished joining the cluster, and retries until it answers; the frontend logs each
+//     rejection as a service failure.
+//   - Once Stop has begun: every warning and error. The four services stop one after
+//     another, and those still running report the ones already gone ("Not enough hosts to
+//     serve the request", "error fetching user data from parent", the system workers'
+//     "Failed to poll for task", dial errors to closed ports), which says nothing to a user
+//     who asked for the stop.
+type quietLogger struct {
+	log.Logger
+	starting, stopping *atomic.Bool
+}
+
+var (
+	_ log.WithLogger = quietLogger{}
+	_ log.SkipLogger = quietLogger{}
+)
+
+// notHealthyYet is what the frontend answers until it has joined the cluster.
+const notHealthyYet = "Frontend is not healthy yet"
+
+// quiet reports whether a warning or error with tags is noise of the start or the stop.
+func (l quietLogger) quiet(tags []tag.Tag) bool {
+	if l.stopping.Load() {
+		return true
+	}
+	if !l.starting.Load() {
+		return false
+	}
+	for _, t := range tags {
+		zt, ok := t.(tag.ZapTag)
+		if !ok {
+			continue
+		}
+		if err, ok := zt.Field().Interface.(error); ok && strings.Contains(err.Error(), notHealthyYet) {
+			return true
+		}
+	}
+	return false
+}
+
+// Every method is written out, pass-through ones too, so that each adds exactly the one
+// stack frame Skip(1) accounts for.
+
+// Debug logs at debug level.
+func (l quietLogger) Debug(msg string, tags ...tag.Tag) { l.Logger.Debug(msg, tags...) }
+
+// Info logs at info level.
+func (l quietLogger) Info(msg string, tags ...tag.Tag) { l.Logger.Info(msg, tags...) }
+
+// Panic logs and panics, stopping or not.
+func (l quietLogger) Panic(msg string, tags ...tag.Tag) { l.Logger.Panic(msg, tags...) }
+
+// Fatal logs and exits, stopping or not.
+func (l quietLogger) Fatal(msg string, tags ...tag.Tag) { l.Logger.Fatal(msg, tags...) }
+
+// Warn logs at warn level, or at debug level when quiet.
+func (l quietLogger) Warn(msg string, tags ...tag.Tag) {
+	if l.quiet(tags) {
+		l.Logger.Debug(msg, tags...)
+		return
+	}
+	l.Logger.Warn(msg, tags...)
+}
+
+// Error logs at error level, or at debug level when quiet.
+func (l quietLogger) Error(msg string, tags ...tag.Tag) {
+	if l.quiet(tags) {
+		l.Logger.Debug(msg, tags...)
+		return
+	}
+	l.Logger.Error(msg, tags...)
+}
+
+// DPanic logs at dpanic level (an error that panics in development builds), or at debug
+// level when quiet.
+func (l quietLogger) DPanic(msg string, tags ...tag.Tag) {
+	if l.quiet(tags) {
+		l.Logger.Debug(msg, tags...)
+		return
+	}
+	l.Logger.DPanic(msg, tags...)
+}
+
+// With returns the logger with tags prepended, as quiet as l.
+func (l quietLogger) With(tags ...tag.Tag) log.Logger {
+	return quietLogger{Logger: log.With(l.Logger, tags...), starting: l.starting, stopping: l.stopping}
+}
+
+// Skip returns the logger recording the caller extraSkip frames further up.
+func (l quietLogger) Skip(extraSkip int) log.Logger {
+	inner := l.Logger
+	if sl, ok := inner.(log.SkipLogger); ok {
+		inner = sl.Skip(extraSkip)
+	}
+	return quietLogger{Logger: inner, starting: l.starting, stopping: l.stopping}
 }
