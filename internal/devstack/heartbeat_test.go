@@ -14,9 +14,11 @@ import (
 	"github.com/curiodata/curio/workflows"
 )
 
-// TestSimilarityShardsHeartbeatThroughLongPhases runs BuildSimilarity with a one-second
-// heartbeat timeout over a catalog whose loading and model build take longer than that:
-// every shard must keep its first attempt alive (no shard retried, none timed out).
+// TestSimilarityShardsHeartbeatThroughLongPhases runs BuildSimilarity with a 3-second
+// heartbeat timeout over a catalog whose loading and model build take longer than that
+// (60,000 items: about 4 s here, without a heartbeat before this fix): every shard must keep
+// its first attempt alive (no shard retried, none timed out). The timeout leaves room for a
+// loaded CI machine: the SDK sends heartbeats at most every 80% of it.
 func TestSimilarityShardsHeartbeatThroughLongPhases(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -28,7 +30,7 @@ func TestSimilarityShardsHeartbeatThroughLongPhases(t *testing.T) {
 	}
 	defer stack.Close()
 	run, err := stack.RunCatalogPipeline(ctx, "heartbeat-catalog", workflows.CatalogPipelineInput{
-		Demo: catalogjob.ImportDemoInput{Movies: 20000, Artworks: 20000, Seed: 7}})
+		Demo: catalogjob.ImportDemoInput{Movies: 30000, Artworks: 30000, Seed: 7}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestSimilarityShardsHeartbeatThroughLongPhases(t *testing.T) {
 	}
 	started := time.Now()
 	sr, err := stack.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "heartbeat-similarity", TaskQueue: cfg.TaskQueue},
-		workflows.BuildSimilarityName, workflows.BuildSimilarityInput{BatchOptions: workflows.BatchOptions{Shards: 2, HeartbeatTimeoutSeconds: 1}})
+		workflows.BuildSimilarityName, workflows.BuildSimilarityInput{BatchOptions: workflows.BatchOptions{Shards: 2, HeartbeatTimeoutSeconds: 3}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestSimilarityShardsHeartbeatThroughLongPhases(t *testing.T) {
 	if err := sr.Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("BuildSimilarity over %d items, 2 shards, 1 s heartbeat timeout: %s", res.Items, time.Since(started).Round(time.Millisecond))
+	t.Logf("BuildSimilarity over %d items, 2 shards, 3 s heartbeat timeout: %s", res.Items, time.Since(started).Round(time.Millisecond))
 	if res.Retried != 0 {
 		t.Errorf("%d shards needed another attempt", res.Retried)
 	}
