@@ -223,7 +223,8 @@ func (a *Activities) DeliverAlert(ctx context.Context, d alerts.Delivery) error 
 			log.Warn("alert notice: recording the failure failed", "err", ferr)
 		}
 		log.Warn("alert delivery failed; retrying", "err", err)
-		opts := temporal.ApplicationErrorOptions{Cause: err}
+		// Benign: the warning above says it once; the SDK need not log each retry as an ERROR.
+		opts := temporal.ApplicationErrorOptions{Cause: err, Category: temporal.ApplicationErrorCategoryBenign}
 		var se *alerts.SendError
 		if errors.As(err, &se) && se.RetryAfter > 0 {
 			opts.NextRetryDelay = min(se.RetryAfter, 5*time.Minute) // well within ClaimLease

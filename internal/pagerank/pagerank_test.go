@@ -382,3 +382,27 @@ func TestMergeAssociative(t *testing.T) {
 		}
 	}
 }
+
+func TestLargeInBucket(t *testing.T) {
+	// 60 nodes all linking to a hub, with duplicates and fractional weights:
+	// the hub's incoming links take the sorting path for large buckets.
+	r := rand.New(rand.NewPCG(8, 9))
+	var edges []Edge
+	for i := range 60 {
+		from := fmt.Sprintf("n%02d", i)
+		for range 1 + r.IntN(3) {
+			edges = append(edges, Edge{from, "hub", 0.5 + r.Float64()})
+		}
+		edges = append(edges, Edge{"hub", from, 1}, Edge{from, fmt.Sprintf("n%02d", (i+1)%60), 2})
+	}
+	want := checkAgainstReference(t, edges, Options{})
+	for range 3 {
+		r.Shuffle(len(edges), func(a, b int) { edges[a], edges[b] = edges[b], edges[a] })
+		if got := Compute(edges, Options{MaxIter: 1000}); !reflect.DeepEqual(got, want) {
+			t.Fatal("shuffled input changed the result")
+		}
+	}
+	if want.Ranks[0].ID != "hub" {
+		t.Errorf("top = %v, want hub", want.Ranks[0])
+	}
+}
