@@ -40,6 +40,9 @@ func Job() pipeline.Job {
 			// Each day reads the 24 hourly partitions of raw_events that end with it.
 			Upstreams: []pipeline.Upstream{pipeline.OnWindow("events.raw_events", 24*time.Hour)},
 			Freshness: 26 * time.Hour,
+			// The automation workflow fills any day of the last week that is missing, once its
+			// 24 hours of raw_events are landed.
+			Automation: []pipeline.Policy{pipeline.MissingPolicy(7 * 24 * time.Hour)},
 			Checks: []pipeline.Check{{Name: "counts_positive", Blocking: true,
 				Description: "every stored term was searched at least once", Run: checkCounts}},
 			PartitionInput: func(day string) (any, error) { return Input{Day: day, Top: 20}, nil },
