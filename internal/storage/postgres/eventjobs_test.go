@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/curiodata/curio/internal/adtarget"
 	"github.com/curiodata/curio/internal/domain"
@@ -224,5 +225,20 @@ func TestEventJobStoreReplacesHours(t *testing.T) {
 	}
 	if edges, err := st.ClickEdges(ctx); err != nil || len(edges) != 0 {
 		t.Errorf("click edges %v, %v", edges, err)
+	}
+	// Edges summed over hours, in (source, target) order, ids shared between edges.
+	if _, err := s.Pool().Exec(ctx, `INSERT INTO click_edges (hour, source_item, target_item, clicks) VALUES
+		($1, 'tt2', 'tt1', 3), ($1, 'tt1', 'tt2', 2), ($2, 'tt1', 'tt2', 5), ($2, 'tt1', 'tt3', 1)`, h, h.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	edges, err := st.ClickEdges(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(edges); got != "[{tt1 tt2 7} {tt1 tt3 1} {tt2 tt1 3}]" {
+		t.Errorf("click edges %s", got)
+	}
+	if unsafe.StringData(edges[0].From) != unsafe.StringData(edges[1].From) || unsafe.StringData(edges[0].To) != unsafe.StringData(edges[2].From) {
+		t.Errorf("item ids are not shared between edges")
 	}
 }
