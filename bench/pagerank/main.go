@@ -200,19 +200,30 @@ func runChild(cmd *exec.Cmd) sideResult {
 	return res
 }
 
-// runCurio is Curio's side: load the edges as the job's reduce holds them (one Edge
-// with its own ID strings per row, as pgx scans them from click_edges), run
-// pagerank.Compute with the job's options, write the scores by node number.
+// runCurio is Curio's side: load the edges as the job's reduce holds them (one Edge per
+// row with the item ids interned — one string per item — as the store's ClickEdges reads
+// them from click_edges), run pagerank.Compute with the job's options, write the scores by
+// node number.
 func runCurio(g graphFiles, cpuProfile string) error {
 	t0 := time.Now()
 	edges := make([]pagerank.Edge, 0, 1024)
 	var buf []byte
+	ids := map[string]string{}
+	intern := func(b []byte) string {
+		if id, ok := ids[string(b)]; ok {
+			return id
+		}
+		id := string(b)
+		ids[id] = id
+		return id
+	}
 	err := readEdges(g, func(src, dst int, w float64) {
 		buf = nodeID(buf[:0], src)
-		from := string(buf)
+		from := intern(buf)
 		buf = nodeID(buf[:0], dst)
-		edges = append(edges, pagerank.Edge{From: from, To: string(buf), Weight: w})
+		edges = append(edges, pagerank.Edge{From: from, To: intern(buf), Weight: w})
 	})
+	ids = nil // the store's map is gone once ClickEdges returns
 	if err != nil {
 		return err
 	}
