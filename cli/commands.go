@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -20,6 +21,7 @@ import (
 	"github.com/curiodata/curio/internal/app"
 	"github.com/curiodata/curio/internal/config"
 	"github.com/curiodata/curio/internal/devstack"
+	"github.com/curiodata/curio/internal/drain"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/schedules"
@@ -282,11 +284,21 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, defs
 			parts.Notifier = n
 		}
 	}
-	c, err := dialTemporal(ctx, cfg, e, logger)
+	// The drain makes the stop clean: activities cut at the end of the grace fail as
+	// retryable WorkerStopped (logged at info, not as an "Activity error."), and their
+	// results reach Temporal before the client closes, so another worker retries them at
+	// once rather than after their heartbeat or start-to-close timeouts.
+	d := drain.New(logger)
+	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+	c, err := temporaldev.DialRetry(dctx, d.ClientOptions(client.Options{
+		HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
+	}, logger.With("component", "temporal-client")))
+	dcancel()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	closeClient := sync.OnceFunc(c.Close)
+	defer closeClient()
 	var health healthState
 	if err := serveHealth(ctx, cfg.HealthAddr, "worker", &health, logger); err != nil {
 		return err
@@ -304,11 +316,38 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, defs
 	}
 	w := app.NewWorker(c, cfg, app.Stores{PG: pg, MySQL: my}, defs, logger, parts)
 	logger.Info("worker running", "identity", id, "task_queue", queue, "temporal", e.TemporalHostPort)
-	// Run returns when the interrupt channel fires; Stop then drains in-flight activities
-	// for up to the shutdown grace period.
-	stopCh := make(chan any)
-	go func() { <-ctx.Done(); close(stopCh) }()
-	return w.Run(stopCh)
+	// Run returns when the interrupt channel fires (SIGTERM or SIGINT), once Stop has
+	// drained the in-flight activities for up to the shutdown grace and cancelled the rest;
+	// or on a fatal error of the worker.
+	stopCh, runDone, stopped := make(chan any), make(chan struct{}), make(chan time.Time, 1)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-runDone: // a fatal error of the worker
+			return
+		}
+		stopped <- time.Now()
+		d.Stopping()
+		logger.Info("stopping the worker: no new tasks, draining in-flight activities", "grace", cfg.ShutdownGrace)
+		close(stopCh)
+	}()
+	runErr := w.Run(stopCh)
+	close(runDone)
+	stopAt := time.Now()
+	select {
+	case stopAt = <-stopped:
+	default:
+	}
+	// Activities cut at the end of the grace report their failure after Stop returns: let
+	// those reports reach Temporal before the client closes.
+	logger.Info("worker drained; waiting for the results of cancelled activities to reach Temporal")
+	if n := d.Wait(context.Background(), min(drain.ReportWait, cfg.ShutdownGrace)); n > 0 {
+		logger.Warn("activities still running after the grace are abandoned; Temporal retries them after their timeouts", "activities", n)
+	}
+	logger.Info("closing the Temporal client")
+	closeClient()
+	logger.Info("worker stopped", "took", time.Since(stopAt).Round(time.Millisecond))
+	return runErr
 }
 
 func cmdAPI(ctx context.Context, cfg config.Config, logger *slog.Logger, defs *pipeline.Definitions) error {

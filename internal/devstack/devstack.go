@@ -18,13 +18,11 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/interceptor"
-	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
-	"google.golang.org/grpc"
 
 	"github.com/curiodata/curio/internal/app"
 	"github.com/curiodata/curio/internal/config"
+	"github.com/curiodata/curio/internal/drain"
 	"github.com/curiodata/curio/internal/ingest"
 	"github.com/curiodata/curio/internal/kafka"
 	"github.com/curiodata/curio/internal/localdb"
@@ -50,8 +48,8 @@ type Stack struct {
 	KafkaBrokers  []string
 
 	logger   *slog.Logger
-	closers  []closer // run by Close, phase by phase
-	drain    *drain   // the workers' clean stop (drain.go)
+	closers  []closer     // run by Close, phase by phase
+	drain    *drain.Drain // the workers' clean stop
 	pgDSN    string
 	myDSN    string
 	hostPort string
@@ -112,7 +110,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	if err != nil {
 		return nil, err
 	}
-	s := &Stack{Cfg: cfg, Definitions: defs, logger: logger, drain: newDrain(logger)}
+	s := &Stack{Cfg: cfg, Definitions: defs, logger: logger, drain: drain.New(logger)}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -201,14 +199,10 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 	s.hostPort = hostPort
 	dctx, dcancel := context.WithTimeout(ctx, time.Minute)
 	defer dcancel()
-	s.Temporal, err = temporaldev.DialRetry(dctx, client.Options{
+	// The workers made from this client use the drain too (it is also a worker interceptor).
+	s.Temporal, err = temporaldev.DialRetry(dctx, s.drain.ClientOptions(client.Options{
 		HostPort: hostPort, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(slog.New(quietHandler{Handler: logger.Handler(), stopping: &s.drain.stopping}).
-			With("component", "temporal-client")),
-		// The workers made from this client use the drain too (it is also a worker interceptor).
-		Interceptors:      []interceptor.ClientInterceptor{s.drain},
-		ConnectionOptions: client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithChainUnaryInterceptor(s.drain.unary)}},
-	})
+	}, logger.With("component", "temporal-client")))
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +233,7 @@ func Start(ctx context.Context, cfg config.Config, logger *slog.Logger, opts Opt
 		wg.Wait()
 		// A worker whose grace ran out has cancelled its last activities without waiting
 		// for them: let their results reach Temporal before the client closes.
-		if n := s.drain.wait(min(reportWait, cfg.ShutdownGrace)); n > 0 {
+		if n := s.drain.Wait(context.Background(), min(drain.ReportWait, cfg.ShutdownGrace)); n > 0 {
 			s.logger.Warn("activities still running after the grace are abandoned; Temporal retries them after their timeouts", "activities", n)
 		}
 	})
@@ -323,17 +317,13 @@ func (s *Stack) StartAutomation(ctx context.Context, in workflows.AutomationInpu
 	return run, nil
 }
 
-// reportWait bounds how long Close waits, after the workers have stopped, for the results of
-// the activities they cancelled at the end of the grace to reach Temporal.
-const reportWait = 5 * time.Second
-
 // Close stops everything Start started, in order: new work stops (the API's listener,
 // background loops), the workers drain, the API's last requests end and the Temporal
 // client closes, then the Temporal server, Kafka and the databases stop. It logs one line
 // per phase and takes about CURIO_SHUTDOWN_GRACE at most (the workers' drain). It is safe to
 // call twice.
 func (s *Stack) Close() {
-	s.drain.stopping.Store(true)
+	s.drain.Stopping()
 	for p := range numPhases {
 		logged := false
 		for i := len(s.closers) - 1; i >= 0; i-- {
