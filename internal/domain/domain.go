@@ -2,7 +2,11 @@
 // activities and the API. It has no dependencies on I/O packages.
 package domain
 
-import "errors"
+import (
+	"errors"
+	"strings"
+	"unicode/utf8"
+)
 
 // ErrNotFound is the one error every store returns, wrapped with %w, when a requested
 // item, model row, topic, version or asset does not exist. The API answers it with 404.
@@ -121,4 +125,18 @@ func FirstYear(s string) int {
 		i = j
 	}
 	return 0
+}
+
+// StorableText makes s storable in a PostgreSQL text column and short: valid UTF-8, NUL
+// written as the four characters \x00, at most n bytes (cut at a rune boundary, with an
+// ellipsis) — for error details and reasons kept next to the data.
+func StorableText(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", `\x00`)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

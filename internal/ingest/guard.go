@@ -7,12 +7,12 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/IBM/sarama"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/events"
 )
 
@@ -129,23 +129,10 @@ func insertDeadLetter(ctx context.Context, tx pgx.Tx, consumer, topic string, pa
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO dead_letters (consumer, topic, kpartition, koffset, reason, detail, payload, payload_size)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING`,
-		consumer, topic, partition, offset, reason, cleanDetail(detail), payload, size); err != nil {
+		consumer, topic, partition, offset, reason, domain.StorableText(detail, maxDetail), payload, size); err != nil {
 		return fmt.Errorf("dead letter %s/%d@%d: %w", topic, partition, offset, err)
 	}
 	return nil
-}
-
-// cleanDetail makes s storable and short: valid UTF-8, no NUL, at most maxDetail bytes.
-func cleanDetail(s string) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", `\x00`)
-	if len(s) <= maxDetail {
-		return s
-	}
-	cut := maxDetail
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // transientConflict reports whether err is a deadlock or serialization failure.

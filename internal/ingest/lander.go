@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/events"
 )
 
@@ -121,7 +122,7 @@ func (h *landHandler) handle(ctx context.Context, tx pgx.Tx, topic string, parti
 			}
 			_, _, _ = h.l.dlq.SendMessage(&sarama.ProducerMessage{Topic: TopicDeadLetters, Key: sarama.ByteEncoder(d.m.Key),
 				Value: sarama.ByteEncoder(value), Headers: []sarama.RecordHeader{
-					{Key: []byte("reason"), Value: []byte(d.err.Reason)}, {Key: []byte("detail"), Value: []byte(cleanDetail(d.err.Detail))},
+					{Key: []byte("reason"), Value: []byte(d.err.Reason)}, {Key: []byte("detail"), Value: []byte(domain.StorableText(d.err.Detail, maxDetail))},
 					{Key: []byte("source"), Value: fmt.Appendf(nil, "%s/%d@%d", topic, partition, d.m.Offset)}}})
 		}
 	}

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/curiodata/curio/internal/domain"
 )
 
 // AutomationStore holds what the automation workflow must not forget: the runs it
@@ -124,7 +124,7 @@ func (s *AutomationStore) Started(ctx context.Context, r AutomationRun, runID st
 // StartFailed records why a claimed run could not start; the next evaluation tries again.
 func (s *AutomationStore) StartFailed(ctx context.Context, r AutomationRun, cause error) error {
 	_, err := s.pool.Exec(ctx, `UPDATE automation_runs SET error = $4 WHERE job = $1 AND partition = $2 AND md5(trigger) = md5($3) AND trigger = $3`,
-		r.Job, r.Partition, r.Trigger, automationText(cause.Error(), 2000))
+		r.Job, r.Partition, r.Trigger, domain.StorableText(cause.Error(), 2000))
 	if err != nil {
 		return fmt.Errorf("record failed start of %s: %w", r.WorkflowID, err)
 	}
@@ -238,7 +238,7 @@ func (s *AutomationStore) RecordTick(ctx context.Context, t SensorTick, cursor *
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO sensor_ticks (sensor, job, at, status, reason, workflow_ids) VALUES ($1,$2,$3,$4,$5,$6)`,
-			t.Sensor, t.Job, t.At, t.Status, automationText(t.Reason, 2000), t.WorkflowIDs); err != nil {
+			t.Sensor, t.Job, t.At, t.Status, domain.StorableText(t.Reason, 2000), t.WorkflowIDs); err != nil {
 			return fmt.Errorf("record tick of sensor %s: %w", t.Sensor, err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO sensor_state (sensor, cursor, last_tick_at) VALUES ($1, coalesce($2, ''), $3)
@@ -275,16 +275,4 @@ func (s *AutomationStore) PruneTicks(ctx context.Context, before time.Time) (int
 		return 0, fmt.Errorf("prune sensor ticks: %w", err)
 	}
 	return tag.RowsAffected(), nil
-}
-
-// automationText makes s storable and short: valid UTF-8, no NUL, at most n bytes.
-func automationText(s string, n int) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", `\x00`)
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }
