@@ -222,12 +222,20 @@ func openStores(ctx context.Context, e devstack.Endpoints, needMySQL bool) (*pos
 }
 
 func dialTemporal(ctx context.Context, cfg config.Config, e devstack.Endpoints, logger *slog.Logger) (client.Client, error) {
+	return dialOptions(ctx, temporalOptions(cfg, e, logger))
+}
+
+// temporalOptions are the client options every command dials Temporal with.
+func temporalOptions(cfg config.Config, e devstack.Endpoints, logger *slog.Logger) client.Options {
+	return client.Options{HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
+		Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client"))}
+}
+
+// dialOptions dials Temporal, retrying for up to 30 s.
+func dialOptions(ctx context.Context, opts client.Options) (client.Client, error) {
 	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return temporaldev.DialRetry(dctx, client.Options{
-		HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
-		Logger: sdklog.NewStructuredLogger(logger.With("component", "temporal-client")),
-	})
+	return temporaldev.DialRetry(dctx, opts)
 }
 
 func cmdMigrate(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
@@ -289,11 +297,8 @@ func cmdWorker(ctx context.Context, cfg config.Config, logger *slog.Logger, defs
 	// results reach Temporal before the client closes, so another worker retries them at
 	// once rather than after their heartbeat or start-to-close timeouts.
 	d := drain.New(logger)
-	dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
-	c, err := temporaldev.DialRetry(dctx, d.ClientOptions(client.Options{
-		HostPort: e.TemporalHostPort, Namespace: cfg.TemporalNamespace,
-	}, logger.With("component", "temporal-client")))
-	dcancel()
+	// ClientOptions puts the drain's quietened logger in place of the usual one.
+	c, err := dialOptions(ctx, d.ClientOptions(temporalOptions(cfg, e, logger), logger.With("component", "temporal-client")))
 	if err != nil {
 		return err
 	}
