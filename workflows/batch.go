@@ -181,7 +181,22 @@ func shortActivity(ctx workflow.Context) workflow.Context {
 type BuildSimilarityInput struct {
 	BatchOptions
 	K int `json:"k,omitempty"` // neighbors per item; default 10
+	// MaxPostings bounds the postings one item's search scans, the most telling terms
+	// first; default DefaultSimilarityMaxPostings; -1 scans them all (exact top-k, whose
+	// cost grows with the square of the catalog when its words are shared by many items).
+	MaxPostings int `json:"max_postings,omitempty"`
+	// Rescore is how many candidates per item are scored exactly under MaxPostings;
+	// default 1000.
+	Rescore int `json:"rescore,omitempty"`
 }
+
+// DefaultSimilarityMaxPostings is BuildSimilarity's default search budget per item
+// (bench/README.md "Item similarity" measures what it costs in recall).
+const DefaultSimilarityMaxPostings = 30000
+
+// similarityPrepared marks the change that made BuildSimilarity build its model once
+// (PrepareSimilarity) for every shard to read: runs started before it replay without it.
+const similarityPrepared = "similarity-prepared-model"
 
 // BuildSimilarity computes top-k similar items (TF-IDF cosine over title, text, tags and
 // people) for the whole catalog, sharded by item over the workers, then publishes the
@@ -193,7 +208,30 @@ func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult
 	}
 	var a *similarity.Activities
 	started := workflow.Now(ctx)
-	res, _, err := runBatch(ctx, BuildSimilarityName, similarityShardActivity, batchVersion(ctx), o, similarity.SimilarityParams{K: in.K, Chunk: 200})
+	version := batchVersion(ctx)
+	params := similarity.SimilarityParams{K: in.K, Chunk: 200}
+	if workflow.GetVersion(ctx, similarityPrepared, workflow.DefaultVersion, 1) >= 1 {
+		switch {
+		case in.MaxPostings == 0:
+			params.MaxPostings = DefaultSimilarityMaxPostings
+		case in.MaxPostings > 0:
+			params.MaxPostings = in.MaxPostings
+		}
+		params.Rescore = in.Rescore
+		// Build the model once; the shards read it.
+		pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 2 * time.Hour,
+			HeartbeatTimeout:    time.Duration(o.HeartbeatTimeoutSeconds) * time.Second,
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
+				NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
+		})
+		var prep similarity.PrepareResult
+		if err := workflow.ExecuteActivity(pctx, a.PrepareSimilarity, similarity.PrepareInput{Version: version}).Get(ctx, &prep); err != nil {
+			return BatchResult{Version: version}, fmt.Errorf("prepare similarity: %w", err)
+		}
+		params.Prepared = true
+	}
+	res, _, err := runBatch(ctx, BuildSimilarityName, similarityShardActivity, version, o, params)
 	if err != nil {
 		return res, err
 	}

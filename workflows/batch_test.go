@@ -23,8 +23,23 @@ func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
 	var a *similarity.Activities
 	var mu sync.Mutex
 	inFlight, peak, seen := 0, 0, map[int]bool{}
+	prepared := ""
+	env.OnActivity(a.PrepareSimilarity, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in similarity.PrepareInput) (similarity.PrepareResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(seen) > 0 {
+				t.Errorf("model prepared after %d shards started", len(seen))
+			}
+			prepared = in.Version
+			return similarity.PrepareResult{Items: 90}, nil
+		})
 	env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			var p similarity.SimilarityParams
+			if err := in.DecodeParams(&p); err != nil || !p.Prepared || p.MaxPostings != DefaultSimilarityMaxPostings || in.Version != prepared {
+				t.Errorf("shard %d params %+v (%v), version %q, prepared %q", in.Shard, p, err, in.Version, prepared)
+			}
 			mu.Lock()
 			inFlight++
 			peak = max(peak, inFlight)
@@ -78,6 +93,7 @@ func TestLargeJobsUseChildWorkflows(t *testing.T) {
 			mu.Unlock()
 			return activities.BatchShardResult{Shard: in.Shard, Items: 1, Worker: "w"}, nil
 		})
+	env.OnActivity(a.PrepareSimilarity, mock.Anything, mock.Anything).Return(similarity.PrepareResult{}, nil)
 	env.OnActivity(a.PublishSimilarity, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{}, nil)
 	children := 0
 	env.SetOnChildWorkflowStartedListener(func(*workflow.Info, workflow.Context, converter.EncodedValues) { children++ })

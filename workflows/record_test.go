@@ -161,6 +161,9 @@ func fakeActivities() map[string]any {
 			return eventjobs.PageRankResult{ModelPublishResult: activities.ModelPublishResult{Model: "pagerank", Version: in.Version, Rows: 20},
 				Iterations: 12, Converged: true, Edges: 40}, nil
 		},
+		"PrepareSimilarity": func(_ context.Context, _ similarity.PrepareInput) (similarity.PrepareResult, error) {
+			return similarity.PrepareResult{Items: 100, Parts: 1, Bytes: 4096}, nil
+		},
 		"PublishSimilarity": publish("similar"),
 		"PublishAds":        publish("ads"),
 		"PublishTopics":     publish("topics"),

@@ -53,6 +53,94 @@ type SimilarityParams struct {
 	K int `json:"k"`
 	// Chunk is how many items a shard finishes (and heartbeats) at a time.
 	Chunk int `json:"chunk"`
+	// Prepared says the version's model was built once by PrepareSimilarity and stored in
+	// PostgreSQL: shards read it instead of each building the whole model (runs started
+	// before PrepareSimilarity existed leave it false).
+	Prepared bool `json:"prepared,omitempty"`
+	// MaxPostings bounds the postings one item's search scans (similar.Options); 0 is exact.
+	MaxPostings int `json:"max_postings,omitempty"`
+	// Rescore is how many candidates per item are scored exactly under MaxPostings.
+	Rescore int `json:"rescore,omitempty"`
+}
+
+// PrepareInput names the version whose model PrepareSimilarity builds.
+type PrepareInput struct {
+	Version string `json:"version"`
+}
+
+// PrepareResult describes the model PrepareSimilarity stored.
+type PrepareResult struct {
+	Items   int     `json:"items"`
+	Parts   int     `json:"parts"`
+	Bytes   int64   `json:"bytes"`
+	Seconds float64 `json:"seconds"`
+}
+
+// prepareProgress is PrepareSimilarity's heartbeat detail.
+type prepareProgress struct {
+	Phase string `json:"phase"`
+	Items int    `json:"items,omitempty"`
+	Bytes int64  `json:"bytes,omitempty"`
+}
+
+// PrepareSimilarity builds the version's similarity model once — the term statistics
+// (document frequencies, IDF, which terms are too common to generate candidates) and
+// every item's normalized vector — and stores it in PostgreSQL, where every worker's
+// shards read it. It heartbeats through every phase; a retry rebuilds and replaces it.
+func (a *Activities) PrepareSimilarity(ctx context.Context, in PrepareInput) (PrepareResult, error) {
+	started := time.Now()
+	if in.Version == "" {
+		return PrepareResult{}, temporal.NewNonRetryableApplicationError("PrepareSimilarity: version is required", activities.ErrTypeBadInput, nil)
+	}
+	var phase atomic.Value
+	var items atomic.Int64
+	var stored atomic.Int64
+	phase.Store("reading catalog")
+	stop := activities.KeepAlive(ctx, func() any {
+		return prepareProgress{Phase: phase.Load().(string), Items: int(items.Load()), Bytes: stored.Load()}
+	})
+	defer stop()
+	docs, err := a.catalogDocs(ctx)
+	if err != nil {
+		return PrepareResult{}, err
+	}
+	items.Store(int64(len(docs)))
+	phase.Store("building model")
+	model := similar.Build(docs)
+	docs = nil
+	phase.Store("storing model")
+	info, err := a.Store.PutSimilarityModel(ctx, in.Version, model.Encode, stored.Store)
+	if err != nil {
+		return PrepareResult{}, err
+	}
+	res := PrepareResult{Items: model.Len(), Parts: info.Parts, Bytes: info.Bytes, Seconds: time.Since(started).Seconds()}
+	a.logger().Info("similarity model prepared", "version", in.Version, "items", res.Items, "bytes", res.Bytes, "seconds", res.Seconds)
+	return res, nil
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}
+
+// loadModel reads the version's prepared model.
+func (a *Activities) loadModel(ctx context.Context, version string) (*similar.Model, error) {
+	r, _, err := a.Store.SimilarityModel(ctx, version)
+	if err != nil {
+		if errors.Is(err, postgres.ErrNoModel) {
+			// The plan says it was prepared: a missing model is a bug or a dropped run, not
+			// something a retry fixes.
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeBadInput, err)
+		}
+		return nil, err
+	}
+	m, err := similar.Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("similarity model %s: %w", version, err)
+	}
+	return m, nil
 }
 
 // Neighbor is one published similar item.
@@ -112,17 +200,28 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 	progress.Store(int64(resumePoint(ctx)))
 	stop := activities.KeepAlive(ctx, func() any { return activities.ShardProgress{Done: int(progress.Load())} })
 	defer stop()
-	docs, err := a.catalogDocs(ctx)
-	if err != nil {
-		return activities.BatchShardResult{}, err
+	var model *similar.Model
+	if p.Prepared {
+		m, err := a.loadModel(ctx, in.Version)
+		if err != nil {
+			return activities.BatchShardResult{}, err
+		}
+		model = m
+	} else {
+		docs, err := a.catalogDocs(ctx)
+		if err != nil {
+			return activities.BatchShardResult{}, err
+		}
+		model = similar.Build(docs)
 	}
-	model := similar.Build(docs)
+	ids := model.IDs()
 	var mine []string
-	for i, d := range docs {
+	for i, id := range ids {
 		if i%in.Shards == in.Shard {
-			mine = append(mine, d.ID)
+			mine = append(mine, id)
 		}
 	}
+	opts := similar.Options{K: p.K, MaxPostings: p.MaxPostings, Rescore: p.Rescore}
 	// This attempt owns the shard from now on: a worker cut off mid-shard (its shard
 	// retried here) can no longer write it.
 	fence, err := a.Store.ClaimShard(ctx, in.Job, in.Version, in.Shard, a.Identity, activity.GetInfo(ctx).Attempt)
@@ -131,7 +230,7 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 	}
 	for done := int(progress.Load()); done < len(mine); {
 		chunk := mine[done:min(done+p.Chunk, len(mine))]
-		if err := a.writeNeighbors(ctx, fence, model, chunk, p.K); err != nil {
+		if err := a.writeNeighbors(ctx, fence, model, chunk, opts); err != nil {
 			if errors.Is(err, postgres.ErrFenced) {
 				return activities.BatchShardResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeFenced, err)
 			}
@@ -148,10 +247,10 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 const ErrTypeFenced = "ShardFenced"
 
 // writeNeighbors replaces the stored neighbors of ids with their top k, under fence.
-func (a *Activities) writeNeighbors(ctx context.Context, fence postgres.ShardFence, m *similar.Model, ids []string, k int) error {
+func (a *Activities) writeNeighbors(ctx context.Context, fence postgres.ShardFence, m *similar.Model, ids []string, opts similar.Options) error {
 	var rows []postgres.SimilarItem
 	for _, id := range ids {
-		ns, _ := m.Neighbors(id, similar.Options{K: k})
+		ns, _ := m.Neighbors(id, opts)
 		for r, n := range ns {
 			rows = append(rows, postgres.SimilarItem{ItemID: id, Rank: r + 1, NeighborID: n.ID, Score: n.Score})
 		}
@@ -182,5 +281,14 @@ func (a *Activities) PublishSimilarity(ctx context.Context, in activities.ModelP
 	if err != nil {
 		return activities.ModelPublishResult{}, fmt.Errorf("publish %s %s: %w", m.Name(), in.Version, err)
 	}
-	return activities.SwitchModel(ctx, a.Publisher, a.Store.BatchRunStore, a.Logger, m, in.Version, batch)
+	res, err := activities.SwitchModel(ctx, a.Publisher, a.Store.BatchRunStore, a.Logger, m, in.Version, batch)
+	if err != nil {
+		return res, err
+	}
+	// The prepared model has served its shards; drop it, and any left by runs that failed
+	// before publishing. Failing to is not worth failing the publish over.
+	if _, err := a.Store.DropSimilarityModels(ctx, in.Version, 24*time.Hour); err != nil {
+		a.logger().Warn("similarity models not dropped", "version", in.Version, "err", err)
+	}
+	return res, nil
 }

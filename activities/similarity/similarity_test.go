@@ -105,3 +105,70 @@ func TestSimilarityShardRejectsBadInput(t *testing.T) {
 		t.Fatalf("shard 2 of 2: want a non-retryable bad input error, got %v", err)
 	}
 }
+
+// TestPreparedModelGivesTheSameNeighbors builds the model once (PrepareSimilarity) and
+// checks that shards reading it write exactly what shards building their own write, that
+// publishing drops the stored model, and that a shard without a model fails for good.
+func TestPreparedModelGivesTheSameNeighbors(t *testing.T) {
+	ctx := context.Background()
+	pg, my, dsn := teststores.Open(t)
+	teststores.LoadDemo(t, pg, 300, 200)
+	a := &similarity.Activities{Store: pg.Similarity(), Catalog: pg, Publisher: my, Identity: "test-worker",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	run := func(fn any, in any, out any) error {
+		t.Helper()
+		v, err := env.ExecuteActivity(fn, in)
+		if err == nil && out != nil {
+			err = v.Get(out)
+		}
+		return err
+	}
+	var prep similarity.PrepareResult
+	if err := run(a.PrepareSimilarity, similarity.PrepareInput{Version: "p1"}, &prep); err != nil {
+		t.Fatal(err)
+	}
+	if prep.Items != 500 || prep.Parts != 1 || prep.Bytes == 0 {
+		t.Errorf("prepared %+v", prep)
+	}
+	own, _ := json.Marshal(similarity.SimilarityParams{K: 5, Chunk: 50})
+	read, _ := json.Marshal(similarity.SimilarityParams{K: 5, Chunk: 50, Prepared: true})
+	for shard := range 3 {
+		if err := run(a.SimilarityShard, activities.BatchShardInput{Job: "BuildSimilarity", Version: "o1", Shard: shard, Shards: 3, Params: own}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := run(a.SimilarityShard, activities.BatchShardInput{Job: "BuildSimilarity", Version: "p1", Shard: shard, Shards: 3, Params: read}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close(context.Background()) })
+	var rows, differ int
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE version = 'p1'),
+		(SELECT count(*) FROM ((SELECT item_id, rank, neighbor_id, score FROM similar_items WHERE version = 'o1')
+			EXCEPT (SELECT item_id, rank, neighbor_id, score FROM similar_items WHERE version = 'p1')) d)
+		FROM similar_items`).Scan(&rows, &differ); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || differ != 0 {
+		t.Fatalf("prepared version has %d rows, %d differ from the shards' own models", rows, differ)
+	}
+	if err := run(a.PublishSimilarity, activities.ModelPublishInput{Version: "p1"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	_ = db.QueryRow(ctx, `SELECT count(*) FROM similarity_models`).Scan(&left)
+	if left != 0 {
+		t.Errorf("%d model parts left after publishing", left)
+	}
+	err = run(a.SimilarityShard, activities.BatchShardInput{Job: "BuildSimilarity", Version: "p1", Shard: 0, Shards: 3, Params: read}, nil)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		t.Fatalf("shard of a version without a model: want a non-retryable error, got %v", err)
+	}
+}

@@ -104,7 +104,19 @@ type Options struct {
 	// DefaultMinScore; a negative value disables the threshold (every
 	// candidate sharing a term with the document may be returned).
 	MinScore float64
+	// MaxPostings bounds the work of one query: at most this many postings are scanned
+	// to generate candidates, the most promising terms first (see neighborsBounded).
+	// Zero scans every posting of the document's terms (exact, but on a catalog whose
+	// common words each occur in thousands of items the work per item grows with the
+	// catalog, and the whole job with its square).
+	MaxPostings int
+	// Rescore is how many candidates, those with the best partial scores, are scored
+	// exactly when MaxPostings is set; default DefaultRescore.
+	Rescore int
 }
+
+// DefaultRescore is the default Options.Rescore.
+const DefaultRescore = 1000
 
 func (o Options) withDefaults() Options {
 	if o.K <= 0 {
@@ -113,6 +125,10 @@ func (o Options) withDefaults() Options {
 	if o.MinScore == 0 {
 		o.MinScore = DefaultMinScore
 	}
+	if o.Rescore <= 0 {
+		o.Rescore = DefaultRescore
+	}
+	o.Rescore = max(o.Rescore, o.K)
 	return o
 }
 
@@ -159,6 +175,10 @@ type Model struct {
 	commonOff  []int32
 	commonNorm []float64 // L2 norm of each document's common part
 	nCommon    int       // number of common terms
+	// maxW is the largest weight in each rare term's postings, and maxCommonNorm the
+	// largest common-part norm of each type's documents: what bounds a score from above.
+	maxW          []float64
+	maxCommonNorm []float64
 	// postings holds, for every rare term, the documents containing it in
 	// ascending doc order. Common terms have no posting list.
 	postings [][]posting
@@ -281,8 +301,15 @@ func Build(docs []Doc) *Model {
 		m.commonNorm[i] = math.Sqrt(cn)
 		raw[i] = nil
 	}
+	m.bounds()
 	return m
 }
+
+// TermWeights returns the weighted, pre-IDF term weights of d: for every term, the sum
+// over the fields it occurs in of the field weight times 1+ln(tf). Multiplied by
+// IDF = ln(N/df)+1 and L2-normalized they are d's vector (scikit-learn's
+// TfidfTransformer(smooth_idf=False) over these weights computes the same vectors).
+func TermWeights(d Doc) map[string]float64 { return termWeights(&d) }
 
 // termWeights returns the weighted, pre-IDF term weights of d.
 func termWeights(d *Doc) map[string]float64 {
@@ -329,6 +356,16 @@ func normalizeName(s string) string {
 	return strings.Join(search.Tokenize(s), " ")
 }
 
+// IDs returns the model's document IDs in ascending order (the order NeighborsShard
+// shards by).
+func (m *Model) IDs() []string {
+	out := make([]string, len(m.idOrder))
+	for i, d := range m.idOrder {
+		out[i] = m.ids[d]
+	}
+	return out
+}
+
 // Len returns the number of distinct documents in the model.
 func (m *Model) Len() int { return len(m.ids) }
 
@@ -343,7 +380,7 @@ func (m *Model) Neighbors(id string, opts Options) ([]Neighbor, bool) {
 		return nil, false
 	}
 	s := m.newScratch()
-	return m.neighbors(q, opts.withDefaults(), s), true
+	return m.query(q, opts.withDefaults(), s), true
 }
 
 // NeighborsShard computes Neighbors for every document whose position i in
@@ -361,9 +398,17 @@ func (m *Model) NeighborsShard(shard, shards int, opts Options) map[string][]Nei
 	s := m.newScratch()
 	for i := shard; i < len(m.idOrder); i += shards {
 		d := m.idOrder[i]
-		out[m.ids[d]] = m.neighbors(d, opts, s)
+		out[m.ids[d]] = m.query(d, opts, s)
 	}
 	return out
+}
+
+// query runs the exact or the bounded search, as opts says.
+func (m *Model) query(q int32, opts Options, s *scratch) []Neighbor {
+	if opts.MaxPostings > 0 {
+		return m.neighborsBounded(q, opts, s)
+	}
+	return m.neighbors(q, opts, s)
 }
 
 // scratch is the per-query working memory, reused across the queries of one
@@ -374,6 +419,9 @@ type scratch struct {
 	seen    []bool    // whether the document is in touched
 	touched []int32   // candidates, in first-seen order
 	top     []cand    // bounded heap of the best candidates
+	qterms  []qterm   // the query's rare terms (neighborsPruned)
+	vals    []float64 // partial scores, for selecting the K-th
+	qRare   []float64 // the query's weight per rare term (dense)
 }
 
 func (m *Model) newScratch() *scratch {
@@ -499,6 +547,11 @@ func (m *Model) neighbors(q int32, opts Options, s *scratch) []Neighbor {
 	s.touched = touched[:0]
 	s.top = top[:0]
 
+	return sortedNeighbors(m, top)
+}
+
+// sortedNeighbors returns the kept candidates best first.
+func sortedNeighbors(m *Model, top []cand) []Neighbor {
 	if len(top) == 0 {
 		return nil
 	}
@@ -572,5 +625,20 @@ func heapDown(h []cand, i int) {
 		}
 		h[i], h[w] = h[w], h[i]
 		i = w
+	}
+}
+
+// bounds computes maxW and maxCommonNorm.
+func (m *Model) bounds() {
+	m.maxW = make([]float64, len(m.postings))
+	for t, ps := range m.postings {
+		for _, p := range ps {
+			m.maxW[t] = max(m.maxW[t], p.w)
+		}
+	}
+	m.maxCommonNorm = make([]float64, len(m.typeStart)-1)
+	for d, cn := range m.commonNorm {
+		ty := m.types[d]
+		m.maxCommonNorm[ty] = max(m.maxCommonNorm[ty], cn)
 	}
 }

@@ -1,10 +1,13 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/curiodata/curio/internal/storage/postgres"
 )
@@ -66,5 +69,73 @@ func TestSimilarityStoreReplacesAndReadsInOrder(t *testing.T) {
 	}
 	if got, want := all("v1"), "a#1=b:0.5 b#1=d:0.75 "; got != want {
 		t.Errorf("v1 after a failed replace %q, want %q (one transaction)", got, want)
+	}
+}
+
+func TestSimilarityModelStoredInPartsAndReplaced(t *testing.T) {
+	ctx := context.Background()
+	st := open(t).Similarity()
+	if _, _, err := st.SimilarityModel(ctx, "v1"); !errors.Is(err, postgres.ErrNoModel) {
+		t.Fatalf("no model: err %v, want ErrNoModel", err)
+	}
+	model := make([]byte, 8<<20+12345) // more than one part
+	for i := range model {
+		model[i] = byte(i * 7)
+	}
+	put := func(data []byte) postgres.ModelInfo {
+		t.Helper()
+		var seen int64
+		info, err := st.PutSimilarityModel(ctx, "v1", func(w io.Writer) error {
+			for b := data; len(b) > 0; b = b[min(len(b), 100_000):] {
+				if _, err := w.Write(b[:min(len(b), 100_000)]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func(n int64) { seen = n })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Bytes != int64(len(data)) || seen != info.Bytes {
+			t.Fatalf("stored %+v (progress %d), want %d bytes", info, seen, len(data))
+		}
+		return info
+	}
+	read := func() []byte {
+		t.Helper()
+		r, _, err := st.SimilarityModel(ctx, "v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if info := put(model); info.Parts != 2 {
+		t.Fatalf("%d parts, want 2", info.Parts)
+	}
+	if !bytes.Equal(read(), model) {
+		t.Fatal("model read back differs")
+	}
+	// A retried build replaces the whole model, never mixes parts.
+	put([]byte("short"))
+	if got := read(); string(got) != "short" {
+		t.Fatalf("after replace: %d bytes", len(got))
+	}
+	// A failed write stores nothing new and keeps the old model.
+	boom := errors.New("boom")
+	if _, err := st.PutSimilarityModel(ctx, "v1", func(io.Writer) error { return boom }, nil); !errors.Is(err, boom) {
+		t.Fatalf("failed write: %v", err)
+	}
+	if got := read(); string(got) != "short" {
+		t.Fatalf("after failed write: %q", got)
+	}
+	if n, err := st.DropSimilarityModels(ctx, "v1", time.Hour); err != nil || n != 1 {
+		t.Fatalf("drop: %d rows, %v", n, err)
+	}
+	if _, _, err := st.SimilarityModel(ctx, "v1"); !errors.Is(err, postgres.ErrNoModel) {
+		t.Fatalf("after drop: %v", err)
 	}
 }
