@@ -170,7 +170,7 @@ func runCatalog(ctx workflow.Context, in CatalogPipelineInput, info *workflow.In
 
 	progress.Stage = "publish"
 	var pub catalogjob.PublishResult
-	if err := workflow.ExecuteActivity(short, a.PublishCatalog, catalogjob.PublishInput{Version: plan.Version}).Get(ctx, &pub); err != nil {
+	if err := workflow.ExecuteActivity(long, a.PublishCatalog, catalogjob.PublishInput{Version: plan.Version}).Get(ctx, &pub); err != nil {
 		return res, fmt.Errorf("publish %s: %w", plan.Version, err)
 	}
 	for _, asset := range []string{assets.SearchIndex, assets.ServingCatalog} {

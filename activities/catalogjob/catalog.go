@@ -9,11 +9,14 @@
 package catalogjob
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"unsafe"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -162,42 +165,109 @@ type ShardResult struct {
 
 // BuildIndexShard reads the shard's items from the warehouse, publishes their details to
 // MySQL and stores the shard's search segment. Re-running a shard replaces its rows.
+//
+// Items are streamed: each row read is indexed into the segment builder at once and its
+// details are upserted in small batches, so the attempt holds the segment being built and
+// one batch of items, never the shard's documents or items. Reading a large shard has no
+// natural heartbeat point, so the attempt heartbeats (the documents read so far) from a
+// goroutine for its whole length.
 func (a *Activities) BuildIndexShard(ctx context.Context, in ShardInput) (ShardResult, error) {
 	if in.Shards <= 0 || in.Shard < 0 || in.Shard >= in.Shards || in.Version == "" {
 		return ShardResult{}, activities.BadInput(fmt.Errorf("build shard: bad shard %d/%d of %q", in.Shard, in.Shards, in.Version))
 	}
+	var read atomic.Int64
+	stop := activities.KeepAlive(ctx, func() any { return int(read.Load()) })
+	defer stop()
 	sh := postgres.Shard{Index: in.Shard, Of: in.Shards}
-	var docs []search.Doc
-	var items []mysql.Item
-	err := a.Store.ShardMovies(ctx, sh, func(m domain.Movie) error {
-		d, it, err := movieDoc(m)
-		docs, items = append(docs, d), append(items, it)
-		return err
+	// Sizing the builder up front saves growing its per-document arrays; a stale
+	// estimate costs only that. Shards vary by a few percent around the mean.
+	hint, err := a.Store.EstimateShardDocs(ctx, sh)
+	if err != nil {
+		return ShardResult{}, err
+	}
+	seg := search.NewSegmentBuilder(hint + hint/20)
+	w := itemWriter{ctx: ctx, serving: a.Serving, version: in.Version}
+	var conv docConverter
+	add := func(d *search.Doc, it mysql.Item, err error) error {
+		if err != nil {
+			return err
+		}
+		seg.Add(d)
+		read.Add(1)
+		return w.add(it)
+	}
+	err = a.Store.ShardMovies(ctx, sh, func(m domain.Movie) error {
+		return add(conv.movie(&m, w.details()))
 	})
 	if err != nil {
 		return ShardResult{}, err
 	}
-	activity.RecordHeartbeat(ctx, len(docs))
-	err = a.Store.ShardArtworks(ctx, sh, func(w domain.Artwork) error {
-		d, it, err := artworkDoc(w)
-		docs, items = append(docs, d), append(items, it)
-		return err
+	err = a.Store.ShardArtworks(ctx, sh, func(m domain.Artwork) error {
+		return add(conv.artwork(&m, w.details()))
 	})
 	if err != nil {
 		return ShardResult{}, err
 	}
-	activity.RecordHeartbeat(ctx, len(docs))
-	if err := a.Serving.UpsertItems(ctx, in.Version, items); err != nil {
+	if err := w.flush(); err != nil {
 		return ShardResult{}, err
 	}
-	data, err := search.BuildSegment(docs).MarshalBinary()
+	docs := seg.Len()
+	data, err := seg.Build().MarshalBinary()
 	if err != nil {
 		return ShardResult{}, fmt.Errorf("encode shard %d: %w", in.Shard, err)
 	}
-	if err := a.Serving.PutSegment(ctx, in.Version, in.Shard, len(docs), data); err != nil {
+	if err := a.Serving.PutSegment(ctx, in.Version, in.Shard, docs, data); err != nil {
 		return ShardResult{}, err
 	}
-	return ShardResult{Shard: in.Shard, Docs: len(docs), Bytes: len(data), Worker: a.Identity}, nil
+	return ShardResult{Shard: in.Shard, Docs: docs, Bytes: len(data), Worker: a.Identity}, nil
+}
+
+// itemBatchBytes bounds the estimated size of one UpsertItems call. The MySQL driver
+// encodes each statement into one packet buffer that it reuses only up to 256 KiB; a larger
+// statement allocates (and grows) a new buffer every time, which used to be most of the
+// index build's allocation. itemBatchMax is UpsertItems's own rows per statement.
+const (
+	itemBatchBytes = 192 << 10
+	itemBatchMax   = 500
+)
+
+// itemWriter upserts items in batches of at most itemBatchBytes (estimated) or
+// itemBatchMax rows. Every batch is its own transaction: upserts are idempotent, so a
+// retried shard simply rewrites them.
+type itemWriter struct {
+	ctx     context.Context
+	serving *mysql.Store
+	version string
+	items   []mysql.Item
+	size    int
+	buf     bytes.Buffer // details JSON of the items in the batch, reused across batches
+}
+
+// details returns the buffer to encode the next item's details into; the item may keep a
+// slice of it until the batch is flushed.
+func (w *itemWriter) details() *bytes.Buffer { return &w.buf }
+
+func (w *itemWriter) add(it mysql.Item) error {
+	w.items = append(w.items, it)
+	w.size += 64 + len(it.ID) + len(it.Type) + len(it.Title) + len(it.Subtitle) + len(it.Description) +
+		len(it.ImageURL) + len(it.URL) + len(it.Details) + len(w.version)
+	if w.size >= itemBatchBytes || len(w.items) >= itemBatchMax {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *itemWriter) flush() error {
+	if len(w.items) == 0 {
+		return nil
+	}
+	if err := w.serving.UpsertItems(w.ctx, w.version, w.items); err != nil {
+		return err
+	}
+	clear(w.items) // drop references to this batch's strings
+	w.items, w.size = w.items[:0], 0
+	w.buf.Reset()
+	return nil
 }
 
 // PublishInput names the version to switch to.
@@ -218,8 +288,14 @@ const KeepVersions = 3
 // PublishCatalog switches the served version atomically, then announces it. An incomplete
 // version is refused without retry; a failed announcement only delays API reloads until
 // their next poll, so it is logged, not failed.
+//
+// The switch is one MySQL transaction that also prunes old versions' segments, which on a
+// large catalog may outlast a heartbeat timeout: the attempt heartbeats from a goroutine
+// meanwhile (when the workflow gives it a heartbeat timeout).
 func (a *Activities) PublishCatalog(ctx context.Context, in PublishInput) (PublishResult, error) {
+	stop := activities.KeepAlive(ctx, func() any { return in.Version })
 	v, err := a.Serving.Publish(ctx, in.Version, KeepVersions)
+	stop()
 	if errors.Is(err, mysql.ErrIncomplete) || errors.Is(err, mysql.ErrNotFound) {
 		return PublishResult{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrTypeIncomplete, err)
 	}
@@ -248,56 +324,149 @@ func (a *Activities) RecordRun(ctx context.Context, in RunStatus) error {
 	return a.Store.RecordRun(ctx, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, in.Workflow, in.Status, in.Details)
 }
 
-func movieDoc(m domain.Movie) (search.Doc, mysql.Item, error) {
+// docConverter turns catalog rows into search documents and serving items. It reuses its
+// scratch memory (the document, its People, Text and Tags) from one row to the next:
+// search.SegmentBuilder.Add keeps none of those, so a document is valid only until the
+// next conversion.
+type docConverter struct {
+	doc    search.Doc
+	people []string
+	text   []byte
+	tags   map[string][]string
+	one    [1]string
+	enc    *json.Encoder
+	encBuf *bytes.Buffer
+	// The record being encoded: encoding a pointer into the converter (allocated once)
+	// keeps each row's record off the heap.
+	movieRec   domain.Movie
+	artworkRec domain.Artwork
+}
+
+// encodeDetails appends v's JSON (as json.Marshal writes it) to buf and returns it; the
+// result aliases buf until buf is reset.
+func (c *docConverter) encodeDetails(buf *bytes.Buffer, v any) ([]byte, error) {
+	if c.enc == nil || c.encBuf != buf {
+		c.enc, c.encBuf = json.NewEncoder(buf), buf
+	}
+	start := buf.Len()
+	if err := c.enc.Encode(v); err != nil {
+		buf.Truncate(start)
+		return nil, err
+	}
+	b := buf.Bytes()
+	return b[start : len(b)-1 : len(b)-1], nil // Encode ends the value with a newline
+}
+
+func (c *docConverter) resetTags() map[string][]string {
+	if c.tags == nil {
+		c.tags = make(map[string][]string, 2)
+	}
+	clear(c.tags)
+	return c.tags
+}
+
+// movie converts m; details are encoded into buf. The document is valid until the next call.
+func (c *docConverter) movie(m *domain.Movie, buf *bytes.Buffer) (*search.Doc, mysql.Item, error) {
 	title := m.Title
 	if m.OriginalTitle != "" && m.OriginalTitle != m.Title {
 		title += " " + m.OriginalTitle
 	}
-	people := append(append([]string{}, m.Directors...), m.Cast...)
-	text := strings.Join(append([]string{m.Plot, m.Kind}, m.Genres...), " ")
-	details, err := json.Marshal(m)
+	c.people = append(append(c.people[:0], m.Directors...), m.Cast...)
+	// The text is Plot, Kind and the genres joined by spaces: one tokenizer call, so
+	// the stop-word rule sees them together, as it always has.
+	c.text = append(append(append(c.text[:0], m.Plot...), ' '), m.Kind...)
+	for _, g := range m.Genres {
+		c.text = append(append(c.text, ' '), g...)
+	}
+	text := unsafe.String(unsafe.SliceData(c.text), len(c.text))
+	c.movieRec = *m
+	details, err := c.encodeDetails(buf, &c.movieRec)
+	c.movieRec = domain.Movie{}
 	if err != nil {
-		return search.Doc{}, mysql.Item{}, fmt.Errorf("encode movie %s: %w", m.ID, err)
-	}
-	var sub []string
-	if len(m.Directors) > 0 {
-		sub = append(sub, strings.Join(m.Directors, ", "))
-	}
-	if len(m.Genres) > 0 {
-		sub = append(sub, strings.Join(m.Genres, ", "))
+		return nil, mysql.Item{}, fmt.Errorf("encode movie %s: %w", m.ID, err)
 	}
 	url := ""
 	if strings.HasPrefix(m.ID, "tt") {
 		url = "https://www.imdb.com/title/" + m.ID + "/"
 	}
-	return search.Doc{ID: m.ID, Type: string(domain.TypeMovie), Title: title, People: people, Text: text, Year: m.Year,
-			Tags: map[string][]string{"genre": m.Genres}},
-		mysql.Item{ID: m.ID, Type: string(domain.TypeMovie), Title: m.Title, Year: m.Year, Subtitle: strings.Join(sub, " · "),
-			Description: m.Plot, URL: url, Details: details}, nil
+	tags := c.resetTags()
+	tags["genre"] = m.Genres
+	c.doc = search.Doc{ID: m.ID, Type: string(domain.TypeMovie), Title: title, People: c.people, Text: text, Year: m.Year, Tags: tags}
+	return &c.doc, mysql.Item{ID: m.ID, Type: string(domain.TypeMovie), Title: m.Title, Year: m.Year,
+		Subtitle: subtitle(m.Directors, m.Genres, ""), Description: m.Plot, URL: url, Details: details}, nil
 }
 
-func artworkDoc(w domain.Artwork) (search.Doc, mysql.Item, error) {
-	text := strings.Join(append([]string{w.Description, w.Medium, w.Classification, w.Department}, w.Nationalities...), " ")
-	details, err := json.Marshal(w)
+// artwork converts w; details are encoded into buf. The document is valid until the next call.
+func (c *docConverter) artwork(w *domain.Artwork, buf *bytes.Buffer) (*search.Doc, mysql.Item, error) {
+	c.text = append(c.text[:0], w.Description...)
+	for _, p := range [...]string{w.Medium, w.Classification, w.Department} {
+		c.text = append(append(c.text, ' '), p...)
+	}
+	for _, n := range w.Nationalities {
+		c.text = append(append(c.text, ' '), n...)
+	}
+	text := unsafe.String(unsafe.SliceData(c.text), len(c.text))
+	c.artworkRec = *w
+	details, err := c.encodeDetails(buf, &c.artworkRec)
+	c.artworkRec = domain.Artwork{}
 	if err != nil {
-		return search.Doc{}, mysql.Item{}, fmt.Errorf("encode artwork %s: %w", w.ID, err)
+		return nil, mysql.Item{}, fmt.Errorf("encode artwork %s: %w", w.ID, err)
 	}
-	var sub []string
-	if len(w.Artists) > 0 {
-		sub = append(sub, strings.Join(w.Artists, ", "))
-	}
+	tags := c.resetTags()
 	if w.Medium != "" {
-		sub = append(sub, w.Medium)
+		c.one[0] = w.Medium
+		tags["medium"] = c.one[:]
+	} else {
+		tags["medium"] = nil
 	}
-	return search.Doc{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, People: w.Artists, Text: text, Year: w.Year,
-			Tags: map[string][]string{"medium": nonEmpty(w.Medium), "nationality": w.Nationalities}},
-		mysql.Item{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, Year: w.Year, Subtitle: strings.Join(sub, " · "),
-			Description: w.Description, ImageURL: w.ImageURL, URL: w.URL, Details: details}, nil
+	tags["nationality"] = w.Nationalities
+	c.doc = search.Doc{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, People: w.Artists, Text: text, Year: w.Year, Tags: tags}
+	return &c.doc, mysql.Item{ID: w.ID, Type: string(domain.TypeArtwork), Title: w.Title, Year: w.Year,
+		Subtitle: subtitle(w.Artists, nil, w.Medium), Description: w.Description, ImageURL: w.ImageURL, URL: w.URL,
+		Details: details}, nil
 }
 
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
+// subtitle is the item subtitle: the names joined by ", ", then the list (joined by ", ")
+// or else the single value, the two parts joined by " · ", in one allocation.
+func subtitle(names, list []string, single string) string {
+	const sep, partSep = ", ", " · "
+	size := func(v []string) int {
+		n := 0
+		for i, s := range v {
+			if i > 0 {
+				n += len(sep)
+			}
+			n += len(s)
+		}
+		return n
 	}
-	return []string{s}
+	second := list
+	if len(list) == 0 && single != "" {
+		second = []string{single}
+	}
+	n := size(names) + size(second)
+	if len(names) > 0 && len(second) > 0 {
+		n += len(partSep)
+	}
+	if n == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, s := range names {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	if len(names) > 0 && len(second) > 0 {
+		b.WriteString(partSep)
+	}
+	for i, s := range second {
+		if i > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(s)
+	}
+	return b.String()
 }

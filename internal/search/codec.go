@@ -60,8 +60,11 @@ var (
 // segments produce equal bytes. It never returns a non-nil error today; the
 // error is part of the encoding.BinaryMarshaler contract.
 func (s *Segment) MarshalBinary() ([]byte, error) {
-	est := 16 + len(s.ids)*48 + len(s.tags)*2 + len(s.terms)*12 + len(s.postings)*3
-	p := make([]byte, 0, est)
+	// The payload is written after room for the longest header, which is then
+	// written right in front of it: the segment is encoded in one buffer,
+	// never copied.
+	const maxHeader = len(segmentMagic) + 1 + binary.MaxVarintLen64
+	p := make([]byte, maxHeader, maxHeader+s.encodedSizeHint()+4)
 
 	p = binary.AppendUvarint(p, uint64(len(s.typeNames)))
 	for _, t := range s.typeNames {
@@ -127,13 +130,36 @@ func (s *Segment) MarshalBinary() ([]byte, error) {
 		}
 	}
 
-	out := make([]byte, 0, len(segmentMagic)+1+binary.MaxVarintLen64+len(p)+4)
-	out = append(out, segmentMagic...)
-	out = append(out, segmentVersion)
-	out = binary.AppendUvarint(out, uint64(len(p)))
-	out = append(out, p...)
-	out = binary.LittleEndian.AppendUint32(out, crc32.ChecksumIEEE(p))
-	return out, nil
+	payload := p[maxHeader:]
+	var hdr [maxHeader]byte
+	h := append(hdr[:0], segmentMagic...)
+	h = append(h, segmentVersion)
+	h = binary.AppendUvarint(h, uint64(len(payload)))
+	start := maxHeader - len(h)
+	copy(p[start:], h)
+	return binary.LittleEndian.AppendUint32(p[start:], crc32.ChecksumIEEE(payload)), nil
+}
+
+// encodedSizeHint estimates the payload size, slightly high for typical
+// catalog segments, so that MarshalBinary allocates its buffer once.
+func (s *Segment) encodedSizeHint() int {
+	n := 16 + len(s.ids)*24 + len(s.tags)*2 + len(s.postings)*3
+	for d, id := range s.ids {
+		n += len(id)/2 + len(s.titles[d])
+	}
+	for _, t := range s.typeNames {
+		n += len(t) + 2
+	}
+	for fi, name := range s.facetNames {
+		n += len(name) + 4
+		for _, v := range s.facetVals[fi] {
+			n += len(v) + 2
+		}
+	}
+	for _, t := range s.terms {
+		n += len(t) + 4
+	}
+	return n
 }
 
 // appendString appends the length of v and v.

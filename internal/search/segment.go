@@ -83,58 +83,97 @@ func (s *Segment) Postings() int { return len(s.postings) }
 // callers should pass shards in a stable order. Duplicate IDs are not
 // detected.
 func BuildSegment(docs []Doc) *Segment {
-	n := len(docs)
+	b := NewSegmentBuilder(len(docs))
+	for i := range docs {
+		b.Add(&docs[i])
+	}
+	return b.Build()
+}
+
+// SegmentBuilder builds a Segment from documents added one at a time, so that
+// a caller streaming documents from storage never holds all of them at once:
+// adding documents d0, d1, ... and calling Build gives the same segment as
+// BuildSegment([]Doc{d0, d1, ...}).
+//
+// Add keeps (shares, does not copy) a document's ID, Type, Title and facet
+// names and values; it keeps nothing of People, Text or the Tags map itself,
+// so callers may reuse those (and their backing memory) once Add returns.
+type SegmentBuilder struct {
+	s       *Segment
+	typeIdx map[string]uint32
+	b       segmentBuilder
+	tb      tagBuilder
+}
+
+// NewSegmentBuilder returns an empty builder with room for sizeHint documents
+// (0 when unknown; the builder grows as needed).
+func NewSegmentBuilder(sizeHint int) *SegmentBuilder {
+	n := max(sizeHint, 0)
 	s := &Segment{
-		ids:       make([]string, n),
-		typeCodes: make([]uint32, n),
-		years:     make([]int32, n),
-		titleHash: make([]uint64, n),
-		titles:    make([]string, n),
-		tagStart:  make([]int, n+1),
+		ids:       make([]string, 0, n),
+		typeCodes: make([]uint32, 0, n),
+		years:     make([]int32, 0, n),
+		titleHash: make([]uint64, 0, n),
+		titles:    make([]string, 0, n),
+		tagStart:  make([]int, 1, n+1),
 	}
 	for f := range s.lens {
-		s.lens[f] = make([]uint32, n)
+		s.lens[f] = make([]uint32, 0, n)
+	}
+	sb := &SegmentBuilder{s: s, typeIdx: make(map[string]uint32)}
+	sb.b.termIdx = make(map[string]uint32)
+	sb.b.docEnd = make([]int, 0, n)
+	return sb
+}
+
+// Len returns the number of documents added so far.
+func (sb *SegmentBuilder) Len() int { return len(sb.s.ids) }
+
+// Add appends doc as the next document of the segment.
+func (sb *SegmentBuilder) Add(doc *Doc) {
+	s, b := sb.s, &sb.b
+	i := len(s.ids)
+	d := uint32(i)
+	s.ids = append(s.ids, doc.ID)
+	code, ok := sb.typeIdx[doc.Type]
+	if !ok {
+		code = uint32(len(s.typeNames))
+		sb.typeIdx[doc.Type] = code
+		s.typeNames = append(s.typeNames, doc.Type)
+	}
+	s.typeCodes = append(s.typeCodes, code)
+	s.years = append(s.years, clampYear(doc.Year))
+
+	s.titles = append(s.titles, doc.Title)
+	sb.tb.add(s, doc.Tags)
+	s.tagStart = append(s.tagStart, len(s.tags))
+	for f := range s.lens {
+		s.lens[f] = append(s.lens[f], 0)
 	}
 
-	typeIdx := make(map[string]uint32)
-	var b segmentBuilder
-	b.termIdx = make(map[string]uint32)
-	b.docEnd = make([]int, n)
-	var tb tagBuilder
-	for i := range docs {
-		doc := &docs[i]
-		d := uint32(i)
-		s.ids[i] = doc.ID
-		code, ok := typeIdx[doc.Type]
-		if !ok {
-			code = uint32(len(s.typeNames))
-			typeIdx[doc.Type] = code
-			s.typeNames = append(s.typeNames, doc.Type)
-		}
-		s.typeCodes[i] = code
-		s.years[i] = clampYear(doc.Year)
+	b.tok.reset()
+	b.tok.add(doc.Title)
+	s.titleHash = append(s.titleHash, b.tok.hash())
+	b.addField(s, d, fieldTitle)
 
-		s.titles[i] = doc.Title
-		tb.add(s, doc.Tags)
-		s.tagStart[i+1] = len(s.tags)
-
-		b.tok.reset()
-		b.tok.add(doc.Title)
-		s.titleHash[i] = b.tok.hash()
-		b.addField(s, d, fieldTitle)
-
-		b.tok.reset()
-		for _, p := range doc.People {
-			b.tok.add(p)
-		}
-		b.addField(s, d, fieldPeople)
-
-		b.tok.reset()
-		b.tok.add(doc.Text)
-		b.addField(s, d, fieldText)
-		b.docEnd[i] = b.nEntries
+	b.tok.reset()
+	for _, p := range doc.People {
+		b.tok.add(p)
 	}
-	b.finish(s)
+	b.addField(s, d, fieldPeople)
+
+	b.tok.reset()
+	b.tok.add(doc.Text)
+	b.addField(s, d, fieldText)
+	b.docEnd = append(b.docEnd, b.nEntries)
+}
+
+// Build finishes the segment and returns it. The builder must not be used
+// afterwards.
+func (sb *SegmentBuilder) Build() *Segment {
+	s := sb.s
+	sb.b.finish(s)
+	*sb = SegmentBuilder{}
 	return s
 }
 

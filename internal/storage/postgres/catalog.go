@@ -165,6 +165,22 @@ type Shard struct {
 
 const shardPredicate = `mod(abs(hashtextextended(id, 0)), $2::bigint) = $1::bigint`
 
+// EstimateShardDocs estimates how many movies and artworks shard sh holds, from the
+// planner's row estimates (cheap, no scan; 0 when the tables were never analyzed). It is
+// a sizing hint only: it may be off in either direction.
+func (s *Store) EstimateShardDocs(ctx context.Context, sh Shard) (int, error) {
+	var n float64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(greatest(reltuples, 0)), 0)::float8 FROM pg_class
+		WHERE oid IN (to_regclass('movies'), to_regclass('artworks'))`).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("estimate shard %d/%d size: %w", sh.Index, sh.Of, err)
+	}
+	if sh.Of <= 0 {
+		return 0, nil
+	}
+	return int(n / float64(sh.Of)), nil
+}
+
 // ShardMovies calls fn for every movie in the shard, in id order.
 func (s *Store) ShardMovies(ctx context.Context, sh Shard, fn func(domain.Movie) error) error {
 	rows, err := s.pool.Query(ctx, `SELECT id, kind, title, original_title, year, end_year, genres, directors, cast_members,
@@ -174,8 +190,9 @@ func (s *Store) ShardMovies(ctx context.Context, sh Shard, fn func(domain.Movie)
 		return fmt.Errorf("query shard %d/%d movies: %w", sh.Index, sh.Of, err)
 	}
 	defer rows.Close()
+	var m domain.Movie // reused: scanning into a fresh variable moved one to the heap per row
 	for rows.Next() {
-		var m domain.Movie
+		m = domain.Movie{} // fn gets a copy; zeroing lets Scan allocate fresh lists for every row
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Title, &m.OriginalTitle, &m.Year, &m.EndYear, &m.Genres, &m.Directors,
 			&m.Cast, &m.RuntimeMinutes, &m.Rating, &m.Votes, &m.Plot, &m.ContentRating, &m.Country, &m.Language, &m.Source); err != nil {
 			return fmt.Errorf("scan movie: %w", err)
@@ -199,8 +216,9 @@ func (s *Store) ShardArtworks(ctx context.Context, sh Shard, fn func(domain.Artw
 		return fmt.Errorf("query shard %d/%d artworks: %w", sh.Index, sh.Of, err)
 	}
 	defer rows.Close()
+	var w domain.Artwork // reused: see ShardMovies
 	for rows.Next() {
-		var w domain.Artwork
+		w = domain.Artwork{}
 		if err := rows.Scan(&w.ID, &w.Title, &w.ArtistIDs, &w.Artists, &w.Nationalities, &w.Year, &w.DateText, &w.Medium,
 			&w.Dimensions, &w.Classification, &w.Department, &w.CreditLine, &w.Description, &w.URL, &w.ImageURL, &w.Source); err != nil {
 			return fmt.Errorf("scan artwork: %w", err)
