@@ -15,7 +15,10 @@ import (
 // BuildTopicsName is the topic model workflow.
 const BuildTopicsName = "BuildTopics"
 
-// BuildTopicsInput configures BuildTopics; `{}` is the default run.
+// BuildTopicsInput configures BuildTopics; `{}` is the default run. Without `shards` the
+// plan is by corpus size (one activity, or up to 3 shards of at least
+// topicmodel.MinShardRoundSeconds of sampling per round each); explicit `shards` always
+// shards the fit that many ways.
 type BuildTopicsInput struct {
 	BatchOptions
 	K          int `json:"k,omitempty"`          // topics; default 20
@@ -57,11 +60,24 @@ const defaultTopicsRoundsPerRun = 100
 // started before it replay without it (see README "Changing workflows safely").
 const topicsContinueAsNew = "topics-continue-as-new"
 
+// topicsPlanBySize marks the change that made BuildTopics plan by corpus size (one
+// TopicsFit activity for small corpora, shards only beyond): runs started before it keep
+// sharding as they were asked.
+const topicsPlanBySize = "topics-plan-by-size"
+
 // TopicsProgress is what the `progress` query of BuildTopics answers.
 type TopicsProgress struct {
 	Phase      string `json:"phase"` // preparing, sampling, finishing, publishing, done
 	Iteration  int    `json:"iteration"`
 	Iterations int    `json:"iterations"`
+	// The plan, once PrepareTopics made it: mode single or sharded, the shards, the
+	// estimated sampling seconds of one round over the whole corpus, and why. In mode
+	// single the iteration moves when TopicsFit ends; its heartbeat details
+	// (TopicsFitProgress) report each iteration.
+	Mode         string  `json:"mode,omitempty"`
+	Shards       int     `json:"shards,omitempty"`
+	RoundSeconds float64 `json:"round_seconds,omitempty"`
+	Reason       string  `json:"reason,omitempty"`
 }
 
 // BuildTopicsResult summarizes a topic model run.
@@ -72,14 +88,19 @@ type BuildTopicsResult struct {
 }
 
 // BuildTopics fits an LDA topic model over movie plots and artwork descriptions by
-// collapsed Gibbs sampling distributed over the workers (AD-LDA): every round, each shard
-// sweeps its documents against the previous round's global topic-word counts (the sum of
-// every shard's counts of that round, which each sweep adds up itself). The fitted topics and every item's topic mix go to
-// PostgreSQL, are checked (held-out perplexity must beat a uniform model) and published to
-// MySQL for /api/topics.
+// collapsed Gibbs sampling. PrepareTopics plans by size (topicmodel.PlanTopics): a corpus
+// whose round of sampling is too short to be worth splitting (under two shards of
+// topicmodel.MinShardRoundSeconds each) is fitted by one TopicsFit activity that runs
+// every sweep itself; a larger one, or any run given explicit `shards`, is distributed
+// over the workers (AD-LDA): every round, each shard sweeps its documents against the
+// previous round's global topic-word counts (the sum of every shard's counts of that
+// round, which each sweep adds up itself). The fitted topics and every item's topic mix
+// go to PostgreSQL, are checked (held-out perplexity must beat a uniform model) and
+// published to MySQL for /api/topics.
 func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, error) {
 	// Few shards: every shard samples against the others' counts of the previous round, so
 	// more shards mean staler counts (one per worker machine is the sweet spot).
+	explicitShards := in.Shards > 0
 	o := in.BatchOptions.withDefaults(3)
 	if in.K <= 0 {
 		in.K = 20
@@ -109,6 +130,7 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 		return BuildTopicsResult{}, err
 	}
 	canVersion := workflow.GetVersion(ctx, topicsContinueAsNew, workflow.DefaultVersion, 1)
+	planVersion := workflow.GetVersion(ctx, topicsPlanBySize, workflow.DefaultVersion, 1)
 	st := in.State
 	if st == nil {
 		st = &TopicsState{Started: workflow.Now(ctx), RunID: batchVersion(ctx)}
@@ -122,6 +144,8 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 	if p.Seed == 0 {
 		p.Seed = 1
 	}
+	// Without explicit shards, PrepareTopics plans by size, with the default as the most.
+	p.PlanBySize = planVersion >= 1 && !explicitShards
 	var a *topicmodel.Activities
 	res := BuildTopicsResult{BatchResult: BatchResult{Version: runID, Shards: o.Shards, ShardsByWorker: st.ShardsByWorker, Retried: st.Retried}}
 	if in.State == nil {
@@ -131,8 +155,31 @@ func BuildTopics(ctx workflow.Context, in BuildTopicsInput) (BuildTopicsResult, 
 	}
 	res.Plan = st.Plan
 	res.Items = res.Plan.Docs + res.Plan.Heldout
+	if st.Plan.Mode != "" { // planned by PrepareTopics (plans made before then have no mode)
+		o.Shards, p.Shards = st.Plan.Shards, st.Plan.Shards
+		res.Shards = st.Plan.Shards
+	}
 	progress.Phase, progress.Iteration = "sampling", st.Done
+	progress.Mode, progress.Shards, progress.RoundSeconds, progress.Reason = st.Plan.Mode, o.Shards, st.Plan.RoundSeconds, st.Plan.Reason
 	p.Iteration = st.Done
+	if st.Plan.Mode == topicmodel.PlanSingle && st.Done < in.Iterations {
+		// One activity runs every sweep in its worker, storing its state now and then; a
+		// retry (on any worker) resumes from the last state stored.
+		fctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 6 * time.Hour,
+			HeartbeatTimeout:    time.Duration(o.HeartbeatTimeoutSeconds) * time.Second,
+			RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 20,
+				NonRetryableErrorTypes: []string{activities.ErrTypeBadInput}},
+		})
+		p.Iteration = in.Iterations
+		var fit topicmodel.TopicsFitResult
+		if err := workflow.ExecuteActivity(fctx, a.TopicsFit, p).Get(ctx, &fit); err != nil {
+			return res, fmt.Errorf("topics fit: %w", err)
+		}
+		st.ShardsByWorker[fit.Worker]++
+		st.Done = in.Iterations
+		progress.Iteration = st.Done
+	}
 	for rounds := 0; st.Done < in.Iterations; rounds++ {
 		if canVersion >= 1 && rounds > 0 && (rounds >= in.RoundsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
 			next := in

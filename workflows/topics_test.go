@@ -28,9 +28,17 @@ func newTopicsEnv(t *testing.T) *testsuite.TestWorkflowEnvironment {
 	return env
 }
 
-// topicsEnv mocks the topic activities: every sweep of round r must finish before any
-// sweep of round r+1 starts (each sweep reads every shard's counts of the previous round).
+// topicsEnv mocks the topic activities over a corpus of 900 training tokens: every sweep
+// of round r must finish before any sweep of round r+1 starts (each sweep reads every
+// shard's counts of the previous round).
 func topicsEnv(t *testing.T, q topicmodel.TopicsQuality) (*[]activities.MaterializeInput, *bool, func() []int, func(BuildTopicsInput) error) {
+	_, recs, published, rounds, run := topicsEnvSized(t, q, 900, nil)
+	return recs, published, rounds, run
+}
+
+// topicsEnvSized is topicsEnv over a corpus of `tokens` training tokens, planned by the
+// real topicmodel.PlanTopics; fits (if not nil) collects the TopicsFit calls.
+func topicsEnvSized(t *testing.T, q topicmodel.TopicsQuality, tokens int64, fits *[]topicmodel.TopicsParams) (*testsuite.TestWorkflowEnvironment, *[]activities.MaterializeInput, *bool, func() []int, func(BuildTopicsInput) error) {
 	env := newTopicsEnv(t)
 	recs := passingChecks(env)
 	var a *topicmodel.Activities
@@ -39,8 +47,21 @@ func topicsEnv(t *testing.T, q topicmodel.TopicsQuality) (*[]activities.Material
 	published := false
 	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsPlan, error) {
-			return topicmodel.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Shards: p.Shards}, nil
+			plan := topicmodel.TopicsPlan{RunID: p.RunID, Docs: 90, Heldout: 10, Vocab: 50, Tokens: tokens}
+			plan.Mode, plan.Shards, plan.RoundSeconds, plan.Reason = topicmodel.PlanTopics(tokens, p.K, p.Sweeps, p.Shards, p.PlanBySize)
+			return plan, nil
 		})
+	fitted := 0
+	env.OnActivity(a.TopicsFit, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsFitResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if fits != nil {
+				*fits = append(*fits, p)
+			}
+			fitted = p.Iteration
+			return topicmodel.TopicsFitResult{Iteration: p.Iteration, Docs: 90, Worker: "w1"}, nil
+		}).Maybe()
 	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 			mu.Lock()
@@ -60,7 +81,11 @@ func topicsEnv(t *testing.T, q topicmodel.TopicsQuality) (*[]activities.Material
 		})
 	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsQuality, error) {
-			if p.Iteration != len(swept) || swept[p.Iteration] != p.Shards {
+			if fitted > 0 {
+				if p.Iteration != fitted || p.Shards != 1 || len(swept) != 0 {
+					t.Errorf("finish at iteration %d of %d shards after a fit to %d and rounds %v", p.Iteration, p.Shards, fitted, swept)
+				}
+			} else if p.Iteration != len(swept) || swept[p.Iteration] != p.Shards {
 				t.Errorf("finish at iteration %d after rounds %v", p.Iteration, swept)
 			}
 			return q, nil
@@ -74,7 +99,7 @@ func topicsEnv(t *testing.T, q topicmodel.TopicsQuality) (*[]activities.Material
 		env.ExecuteWorkflow(BuildTopics, in)
 		return env.GetWorkflowError()
 	}
-	return recs, &published, func() []int {
+	return env, recs, &published, func() []int {
 		var rounds []int
 		for r := 1; swept[r] > 0; r++ {
 			rounds = append(rounds, swept[r])
@@ -98,6 +123,70 @@ func TestBuildTopicsRoundsThenPublishes(t *testing.T) {
 	if last.Asset != assets.TopicModel || last.Failed || last.Rows != 100 || len(last.Checks) != 1 || !last.Checks[0].Passed {
 		t.Errorf("materialization %+v", last)
 	}
+}
+
+// TestBuildTopicsPlansBySize: without explicit shards a small corpus is fitted by one
+// TopicsFit activity and a large one gets the shards its sampling justifies; the progress
+// query names the plan and its reason.
+func TestBuildTopicsPlansBySize(t *testing.T) {
+	good := topicmodel.TopicsQuality{Topics: 4, Items: 100, Perplexity: 30, UniformPPL: 50}
+	progress := func(env *testsuite.TestWorkflowEnvironment) TopicsProgress {
+		t.Helper()
+		v, err := env.QueryWorkflow("progress")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pr TopicsProgress
+		if err := v.Get(&pr); err != nil {
+			t.Fatal(err)
+		}
+		return pr
+	}
+	t.Run("small corpus: one activity", func(t *testing.T) {
+		var fits []topicmodel.TopicsParams
+		env, _, published, rounds, run := topicsEnvSized(t, good, 900, &fits)
+		if err := run(BuildTopicsInput{K: 4, Iterations: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if len(fits) != 1 || fits[0].Iteration != 7 || fits[0].Shards != 1 || len(rounds()) != 0 || !*published {
+			t.Fatalf("fits %+v, sweep rounds %v, published %v: want one fit to iteration 7 and no sweeps", fits, rounds(), *published)
+		}
+		var res BuildTopicsResult
+		if err := env.GetWorkflowResult(&res); err != nil || res.Plan.Mode != topicmodel.PlanSingle || res.Shards != 1 || res.ShardsByWorker["w1"] != 1 {
+			t.Errorf("result %+v %v", res, err)
+		}
+		pr := progress(env)
+		if pr.Phase != "done" || pr.Iteration != 7 || pr.Mode != topicmodel.PlanSingle || pr.Shards != 1 || !strings.Contains(pr.Reason, "one activity") {
+			t.Errorf("progress %+v", pr)
+		}
+	})
+	t.Run("large corpus: shards by size", func(t *testing.T) {
+		var fits []topicmodel.TopicsParams
+		// 40M tokens at K=4: 1.6 s a round, single; at K=20: 8 s, two shards.
+		env, _, _, rounds, run := topicsEnvSized(t, good, 40_000_000, &fits)
+		if err := run(BuildTopicsInput{K: 20, Iterations: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if got := rounds(); len(fits) != 0 || len(got) != 3 || got[0] != 2 || got[2] != 2 {
+			t.Fatalf("fits %v, sweeps per round %v: want 3 rounds of 2 shards", fits, got)
+		}
+		pr := progress(env)
+		if pr.Mode != topicmodel.PlanSharded || pr.Shards != 2 || pr.RoundSeconds < 7.9 || pr.Reason == "" {
+			t.Errorf("progress %+v", pr)
+		}
+	})
+	t.Run("explicit shards are obeyed", func(t *testing.T) {
+		env, _, _, rounds, run := topicsEnvSized(t, good, 900, nil)
+		if err := run(BuildTopicsInput{BatchOptions: BatchOptions{Shards: 3}, K: 4, Iterations: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if got := rounds(); len(got) != 2 || got[0] != 3 {
+			t.Fatalf("sweeps per round %v, want 2 rounds of 3", got)
+		}
+		if pr := progress(env); pr.Mode != topicmodel.PlanSharded || pr.Shards != 3 || !strings.Contains(pr.Reason, "as requested") {
+			t.Errorf("progress %+v", pr)
+		}
+	})
 }
 
 func TestBuildTopicsCheckBlocksPublish(t *testing.T) {
@@ -298,5 +387,32 @@ func TestBuildTopicsStartedBeforeContinueAsNewKeepsLooping(t *testing.T) {
 	env.ExecuteWorkflow(BuildTopics, BuildTopicsInput{BatchOptions: BatchOptions{Shards: 1}, Iterations: 5, RoundsPerRun: 2})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatalf("want the old behaviour (no continue-as-new), got %v", err)
+	}
+}
+
+// TestBuildTopicsStartedBeforePlanBySizeShards: a run whose history predates the
+// topics-plan-by-size change asks PrepareTopics for the default 3 shards and sweeps them,
+// as when it was recorded.
+func TestBuildTopicsStartedBeforePlanBySizeShards(t *testing.T) {
+	env := newTopicsEnv(t)
+	passingChecks(env)
+	var a *topicmodel.Activities
+	env.OnGetVersion(topicsPlanBySize, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
+	env.OnActivity(a.PrepareTopics, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, p topicmodel.TopicsParams) (topicmodel.TopicsPlan, error) {
+			if p.PlanBySize || p.Shards != 3 {
+				t.Errorf("old run prepared with %+v, want 3 shards as asked", p)
+			}
+			return topicmodel.TopicsPlan{Docs: 9, Heldout: 1, Shards: p.Shards}, nil
+		})
+	env.OnActivity(a.TopicsSweep, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+			return activities.BatchShardResult{Shard: in.Shard, Worker: "w1", Attempt: 1}, nil
+		}).Times(6)
+	env.OnActivity(a.FinishTopics, mock.Anything, mock.Anything).Return(topicmodel.TopicsQuality{Perplexity: 30, UniformPPL: 50}, nil)
+	env.OnActivity(a.PublishTopics, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{}, nil)
+	env.ExecuteWorkflow(BuildTopics, BuildTopicsInput{Iterations: 2})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
 	}
 }

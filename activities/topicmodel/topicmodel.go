@@ -17,9 +17,8 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	"go.temporal.io/sdk/activity"
 
 	"github.com/curiodata/curio/activities"
 	"github.com/curiodata/curio/internal/domain"
@@ -72,7 +71,11 @@ type TopicsParams struct {
 	MinDocFreq int     `json:"min_doc_freq,omitempty"`
 	MaxVocab   int     `json:"max_vocab,omitempty"`
 	Seed       uint64  `json:"seed"`
-	// Iteration and Sweeps are set per sweep round.
+	// PlanBySize lets PrepareTopics choose the plan from the corpus size (PlanTopics):
+	// Shards is then the most shards it may use, not the number it must use.
+	PlanBySize bool `json:"plan_by_size,omitempty"`
+	// Iteration and Sweeps are set per sweep round (TopicsFit: Iteration is the last
+	// iteration to reach).
 	Iteration int `json:"iteration,omitempty"`
 	Sweeps    int `json:"sweeps,omitempty"`
 	// TopWords and MaxItemTopics shape the stored model (FinishTopics).
@@ -92,6 +95,54 @@ type TopicsPlan struct {
 	Vocab   int    `json:"vocab"`
 	Tokens  int64  `json:"tokens"`
 	Shards  int    `json:"shards"`
+	// Mode is PlanSingle (one TopicsFit activity runs every sweep) or PlanSharded (one
+	// TopicsSweep activity per shard per round); empty in plans made before plans by size,
+	// which were all sharded.
+	Mode string `json:"mode,omitempty"`
+	// RoundSeconds estimates one round's sampling of the whole corpus on one core.
+	RoundSeconds float64 `json:"round_seconds,omitempty"`
+	Reason       string  `json:"reason,omitempty"` // why this plan, for people
+}
+
+// Plan modes (TopicsPlan.Mode).
+const (
+	PlanSingle  = "single"
+	PlanSharded = "sharded"
+)
+
+// SampleNsPerTokenTopic is the sampler's cost per token per topic for one Gibbs sweep on
+// one core; the sampling loop is linear in K. BenchmarkSweep (synthetic, V=2,000: the
+// counts stay in cache) gives ~4 ns; the demo catalog at 100k items (V=11,565) gives
+// ~11.6 ns on the 2-core bench machine (bench/README.md, "Plan by size"). PlanTopics
+// turns a corpus size into seconds per round with it.
+const SampleNsPerTokenTopic = 10.0
+
+// MinShardRoundSeconds is the sampling a shard must have per round before the corpus is
+// split: a round of sweep activities costs ~150 ms of orchestration plus loading and
+// storing each shard's assignments and counts, so below a few seconds of sampling per
+// shard the split costs more than it saves (bench/README.md, "Plan by size").
+const MinShardRoundSeconds = 3.0
+
+// PlanTopics chooses how to fit a corpus of tokens (training) with k topics and sweeps
+// Gibbs sweeps per round. With bySize false, shards is what the user asked for and is
+// obeyed (sharded). Otherwise shards is the most to use: the fit is split only into
+// shards that each sample at least MinShardRoundSeconds per round, and runs as one
+// in-process activity when not even two such shards fit.
+func PlanTopics(tokens int64, k, sweeps, shards int, bySize bool) (mode string, n int, roundSeconds float64, reason string) {
+	roundSeconds = float64(tokens) * float64(k) * float64(max(1, sweeps)) * SampleNsPerTokenTopic / 1e9
+	if !bySize {
+		return PlanSharded, shards, roundSeconds, fmt.Sprintf("%d shards as requested (est. %.3g s of sampling per round in all)", shards, roundSeconds)
+	}
+	justified := int(roundSeconds / MinShardRoundSeconds)
+	if justified < 2 || shards < 2 {
+		return PlanSingle, 1, roundSeconds, fmt.Sprintf(
+			"one activity runs every sweep: a round samples %d tokens in est. %.3g s, too little for two shards of at least %.0f s each",
+			tokens, roundSeconds, MinShardRoundSeconds)
+	}
+	n = min(shards, justified)
+	return PlanSharded, n, roundSeconds, fmt.Sprintf(
+		"%d shards: a round samples %d tokens in est. %.3g s, %.3g s per shard (at least %.0f s each; at most %d shards)",
+		n, tokens, roundSeconds, roundSeconds/float64(n), MinShardRoundSeconds, shards)
 }
 
 // TopicsQuality is a fitted model's quality on the corpus.
@@ -147,14 +198,34 @@ func isHeldout(id string, frac float64) bool {
 	return float64(h.Sum64()%10_000) < frac*10_000
 }
 
+// phase is a long activity's current phase, heartbeated by activities.KeepAlive.
+type phase struct{ v atomic.Value }
+
+func (p *phase) set(s string) { p.v.Store(s) }
+
+func (p *phase) details() any {
+	s, _ := p.v.Load().(string)
+	return TopicsPhase{Phase: s}
+}
+
+// TopicsPhase is what PrepareTopics, FinishTopics and PublishTopics heartbeat: they start
+// over when retried, so the phase is for people only.
+type TopicsPhase struct {
+	Phase string `json:"phase"`
+}
+
 // PrepareTopics builds the corpus (movie plots and artwork descriptions, with titles),
-// holds out a fraction of items, splits the rest into shards, draws initial topic
-// assignments and stores it all under the run, with each shard's counts of iteration 0.
-// Rerunning it for the same run id starts the run over.
+// holds out a fraction of items, plans the fit (PlanTopics when p.PlanBySize), splits the
+// rest into the plan's shards, draws initial topic assignments and stores it all under the
+// run, with each shard's counts of iteration 0. Rerunning it for the same run id starts
+// the run over.
 func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsPlan, error) {
 	if p.RunID == "" || p.K < 2 || p.K > 1000 || p.Shards < 1 {
 		return TopicsPlan{}, badInput(fmt.Errorf("topics: need a run id, 2 to 1000 topics and at least one shard, got %+v", p))
 	}
+	var ph phase
+	ph.set("reading catalog")
+	defer activities.KeepAlive(ctx, ph.details)()
 	texts, err := a.topicTexts(ctx)
 	if err != nil {
 		return TopicsPlan{}, fmt.Errorf("read catalog text: %w", err)
@@ -163,13 +234,24 @@ func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsP
 	for i, t := range texts {
 		ids[i], bodies[i] = t.id, t.text
 	}
+	ph.set("building corpus")
 	// Words in over a quarter of the documents (boilerplate such as "work" in every artwork
 	// description) say nothing about topics.
 	corpus := topics.BuildCorpus(ids, bodies, topics.VocabOptions{MinDocFreq: p.MinDocFreq, MaxVocab: p.MaxVocab, MaxDocFrac: 0.25})
 	if len(corpus.Vocab) == 0 {
 		return TopicsPlan{}, badInput(fmt.Errorf("topics: the catalog has no text to model (%d items)", len(texts)))
 	}
-	shards := make([]postgres.TopicShard, p.Shards)
+	vocab := corpus.Vocab
+	heldout := make([]bool, len(corpus.Docs))
+	plan := TopicsPlan{RunID: p.RunID, Vocab: len(vocab)}
+	for i, words := range corpus.Docs {
+		heldout[i] = isHeldout(texts[i].id, p.Heldout)
+		if len(words) > 0 && !heldout[i] {
+			plan.Tokens += int64(len(words))
+		}
+	}
+	plan.Mode, plan.Shards, plan.RoundSeconds, plan.Reason = PlanTopics(plan.Tokens, p.K, p.Sweeps, p.Shards, p.PlanBySize)
+	shards := make([]postgres.TopicShard, plan.Shards)
 	for s := range shards {
 		shards[s].Shard = s
 	}
@@ -177,31 +259,32 @@ func (a *Activities) PrepareTopics(ctx context.Context, p TopicsParams) (TopicsP
 	add := func(sh *postgres.TopicShard, t topicText, words []int32) {
 		sh.ItemIDs, sh.ItemTypes, sh.Docs = append(sh.ItemIDs, t.id), append(sh.ItemTypes, t.typ), append(sh.Docs, words)
 	}
-	plan := TopicsPlan{RunID: p.RunID, Vocab: len(corpus.Vocab), Shards: p.Shards}
 	n := 0
 	for i, words := range corpus.Docs {
 		if len(words) == 0 {
 			continue
 		}
-		if isHeldout(texts[i].id, p.Heldout) {
+		if heldout[i] {
 			add(&held, texts[i], words)
 			continue
 		}
-		add(&shards[n%p.Shards], texts[i], words)
+		add(&shards[n%plan.Shards], texts[i], words)
 		n++
-		plan.Tokens += int64(len(words))
 	}
 	plan.Docs, plan.Heldout = n, len(held.Docs)
+	texts, corpus = nil, nil // the shards hold what is stored
+	ph.set("drawing initial topics")
 	lda := p.lda()
 	counts := make([]*topics.Counts, 0, len(shards)+1)
 	for s := range shards {
 		var c *topics.Counts
-		shards[s].Z, c = topics.InitShard(shards[s].Docs, lda.K, len(corpus.Vocab), p.Seed+uint64(s)+1)
+		shards[s].Z, c = topics.InitShard(shards[s].Docs, lda.K, len(vocab), p.Seed+uint64(s)+1)
 		counts = append(counts, c)
 	}
 	held.Z = topics.Assignments{}
-	run := postgres.TopicRun{RunID: p.RunID, K: lda.K, Alpha: lda.Alpha, Beta: lda.Beta, Vocab: corpus.Vocab,
-		Docs: plan.Docs, Heldout: plan.Heldout, Tokens: plan.Tokens, Shards: p.Shards}
+	run := postgres.TopicRun{RunID: p.RunID, K: lda.K, Alpha: lda.Alpha, Beta: lda.Beta, Vocab: vocab,
+		Docs: plan.Docs, Heldout: plan.Heldout, Tokens: plan.Tokens, Shards: plan.Shards}
+	ph.set("storing corpus")
 	if err := a.Store.StartTopicRun(ctx, run, append(shards, held), append(counts, nil)); err != nil {
 		return plan, fmt.Errorf("store topic corpus of %s: %w", p.RunID, err)
 	}
@@ -285,6 +368,7 @@ func (a *Activities) TopicsSweep(ctx context.Context, in activities.BatchShardIn
 	if p.Iteration < 1 || p.RunID == "" {
 		return activities.BatchShardResult{}, badInput(fmt.Errorf("topics sweep: bad run %q iteration %d", p.RunID, p.Iteration))
 	}
+	defer activities.KeepAlive(ctx, func() any { return activities.ShardProgress{} })()
 	s, err := a.loadShard(ctx, p.RunID, in.Shard)
 	if err != nil {
 		return activities.BatchShardResult{}, err
@@ -302,7 +386,6 @@ func (a *Activities) TopicsSweep(ctx context.Context, in activities.BatchShardIn
 	if err := topics.ValidateShard(s.Docs, s.Z, global.K, global.V); err != nil {
 		return activities.BatchShardResult{}, badInput(fmt.Errorf("topic shard %s/%d: %w", p.RunID, in.Shard, err))
 	}
-	activity.RecordHeartbeat(ctx, activities.ShardProgress{})
 	counts := topics.SweepShard(s.Docs, s.Z, global, p.lda(), max(1, p.Sweeps), p.Seed+uint64(p.Iteration)*7919+uint64(in.Shard))
 	// Stored only if the shard is still at the previous iteration: otherwise another
 	// attempt already stored this round, and its result stands.
@@ -310,6 +393,75 @@ func (a *Activities) TopicsSweep(ctx context.Context, in activities.BatchShardIn
 		return activities.BatchShardResult{}, err
 	}
 	return a.finishShard(ctx, in, len(s.Docs), started)
+}
+
+// fitCheckpointEvery is how often TopicsFit stores its state: a retry resumes from the
+// last checkpoint, so at most this much sampling is redone.
+const fitCheckpointEvery = time.Minute
+
+// TopicsFitProgress is what TopicsFit heartbeats.
+type TopicsFitProgress struct {
+	Iteration int `json:"iteration"` // iterations sampled so far
+	Of        int `json:"of"`        // the iteration it runs to
+	Stored    int `json:"stored"`    // the iteration stored last: where a retry resumes
+}
+
+// TopicsFitResult is what TopicsFit did.
+type TopicsFitResult struct {
+	From      int    `json:"from"` // the stored iteration it resumed from (0: from the start)
+	Iteration int    `json:"iteration"`
+	Docs      int    `json:"docs"`
+	Worker    string `json:"worker"`
+}
+
+// TopicsFit runs a one-shard fit (plan PlanSingle) in this worker: every iteration from
+// the shard's stored one up to p.Iteration, each a sweep of shard 0 against its own counts
+// with the seeds TopicsSweep would use, so it fits exactly what one shard swept round by
+// round would. It stores the assignments and counts every fitCheckpointEvery and at the
+// end, where FinishTopics reads them; a retry resumes from the last one stored.
+func (a *Activities) TopicsFit(ctx context.Context, p TopicsParams) (TopicsFitResult, error) {
+	if p.Iteration < 1 || p.RunID == "" {
+		return TopicsFitResult{}, badInput(fmt.Errorf("topics fit: bad run %q iteration %d", p.RunID, p.Iteration))
+	}
+	var prog atomic.Pointer[TopicsFitProgress]
+	prog.Store(&TopicsFitProgress{Of: p.Iteration})
+	defer activities.KeepAlive(ctx, func() any { return *prog.Load() })()
+	s, err := a.loadShard(ctx, p.RunID, 0)
+	if err != nil {
+		return TopicsFitResult{}, err
+	}
+	res := TopicsFitResult{From: s.Iteration, Iteration: s.Iteration, Docs: len(s.Docs), Worker: a.Identity}
+	if s.Iteration >= p.Iteration {
+		return res, nil
+	}
+	global, err := a.loadGlobal(ctx, p.RunID, 1, s.Iteration)
+	if err != nil {
+		return res, err
+	}
+	if err := topics.ValidateShard(s.Docs, s.Z, global.K, global.V); err != nil {
+		return res, badInput(fmt.Errorf("topic shard %s/0: %w", p.RunID, err))
+	}
+	lda := p.lda()
+	stored, last := s.Iteration, time.Now()
+	for it := s.Iteration + 1; it <= p.Iteration; it++ {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		global = topics.SweepShard(s.Docs, s.Z, global, lda, max(1, p.Sweeps), p.Seed+uint64(it)*7919)
+		res.Iteration = it
+		if it == p.Iteration || time.Since(last) >= fitCheckpointEvery {
+			ok, err := a.Store.SaveFit(ctx, p.RunID, 0, stored, it, s.Z, global)
+			if err != nil {
+				return res, err
+			}
+			if !ok {
+				return res, fmt.Errorf("topic run %s: shard 0 moved past iteration %d while this attempt sampled (another attempt is running)", p.RunID, stored)
+			}
+			stored, last = it, time.Now()
+		}
+		prog.Store(&TopicsFitProgress{Iteration: it, Of: p.Iteration, Stored: stored})
+	}
+	return res, nil
 }
 
 // itemMix is one item's topic mix.
@@ -322,6 +474,9 @@ type itemMix struct {
 // item's topic mix (held-out items by inference), and the quality measures.
 func (a *Activities) FinishTopics(ctx context.Context, p TopicsParams) (TopicsQuality, error) {
 	q := TopicsQuality{RunID: p.RunID}
+	var ph phase
+	ph.set("loading model")
+	defer activities.KeepAlive(ctx, ph.details)()
 	vocab, err := a.Store.RunVocab(ctx, p.RunID)
 	if err != nil {
 		return q, err
@@ -343,8 +498,8 @@ func (a *Activities) FinishTopics(ctx context.Context, p TopicsParams) (TopicsQu
 			mixes = append(mixes, itemMix{sh.ItemIDs[i], sh.ItemTypes[i], topics.DocTopics(sh.Z[i], lda)})
 		}
 		train = append(train, sh.Docs...)
-		activity.RecordHeartbeat(ctx, activities.ShardProgress{Done: s + 1})
 	}
+	ph.set("inferring held-out items")
 	held, err := a.loadShard(ctx, p.RunID, postgres.TopicHeldoutShard)
 	if err != nil {
 		return q, err
@@ -352,6 +507,7 @@ func (a *Activities) FinishTopics(ctx context.Context, p TopicsParams) (TopicsQu
 	for i, d := range held.Docs {
 		mixes = append(mixes, itemMix{held.ItemIDs[i], held.ItemTypes[i], topics.Infer(d, global, lda, 30, p.Seed+uint64(i))})
 	}
+	ph.set("measuring quality")
 	if len(held.Docs) > 0 {
 		q.Perplexity = topics.Perplexity(held.Docs, global, lda, 30, p.Seed)
 	}
@@ -369,6 +525,7 @@ func (a *Activities) FinishTopics(ctx context.Context, p TopicsParams) (TopicsQu
 			model.Items = append(model.Items, postgres.ItemTopic{ItemID: m.id, ItemType: m.typ, Topic: t, Weight: m.theta[t]})
 		}
 	}
+	ph.set("storing model")
 	if err := a.Store.SaveModel(ctx, p.RunID, model); err != nil {
 		return q, err
 	}
@@ -404,6 +561,9 @@ func strongest(theta []float64, n int, floor float64) []int {
 // PublishTopics copies a fitted model to MySQL (topics, each item's mix, each topic's
 // items) and switches the API to it.
 func (a *Activities) PublishTopics(ctx context.Context, in activities.ModelPublishInput) (activities.ModelPublishResult, error) {
+	var ph phase
+	ph.set("reading topics")
+	defer activities.KeepAlive(ctx, ph.details)()
 	fitted, err := a.Store.FittedTopics(ctx, in.Version)
 	if err != nil {
 		return activities.ModelPublishResult{}, err
@@ -420,6 +580,7 @@ func (a *Activities) PublishTopics(ctx context.Context, in activities.ModelPubli
 		batch = append(batch, published.Row[published.Topic]{Key: published.TopicKey(t.ID), Rank: t.ID, Value: t})
 	}
 	// Each topic's items, strongest first, at most membersPerTopic per topic.
+	ph.set("publishing topic items")
 	members := grouper[published.TopicMember]{a: a, m: published.TopicItems, version: in.Version}
 	if err := a.Store.TopicMembers(ctx, in.Version, membersPerTopic, func(it postgres.ItemTopic) error {
 		return members.add(ctx, published.TopicKey(it.Topic), published.TopicMember{ID: it.ItemID, Weight: it.Weight})
@@ -429,6 +590,7 @@ func (a *Activities) PublishTopics(ctx context.Context, in activities.ModelPubli
 	if _, err := members.finish(ctx); err != nil {
 		return activities.ModelPublishResult{}, err
 	}
+	ph.set("publishing item topics")
 	mixes := grouper[published.TopicShare]{a: a, m: published.ItemTopics, version: in.Version}
 	if err := a.Store.ItemMixes(ctx, in.Version, func(it postgres.ItemTopic) error {
 		return mixes.add(ctx, it.ItemID, published.TopicShare{Topic: it.Topic, Weight: it.Weight})

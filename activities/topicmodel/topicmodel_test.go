@@ -146,3 +146,130 @@ func TestPrepareTopicsRejectsBadInput(t *testing.T) {
 		t.Fatalf("want a non-retryable bad-input error, got %v", err)
 	}
 }
+
+// TestPlanTopicsBySize: small corpora fit in one activity, larger ones get only the
+// shards their sampling justifies, and explicit shards are obeyed.
+func TestPlanTopicsBySize(t *testing.T) {
+	for _, c := range []struct {
+		tokens      int64
+		k, shards   int
+		bySize      bool
+		mode        string
+		want        int
+		minSec      float64
+		wantInWords string
+	}{
+		{tokens: 300_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSingle, want: 1, wantInWords: "one activity"},
+		// 10M tokens × 20 topics × 10 ns = 2 s: not even one shard's worth.
+		{tokens: 10_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSingle, want: 1, minSec: 1.9},
+		// 40M tokens: 8 s, two shards of 4 s.
+		{tokens: 40_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSharded, want: 2, minSec: 7.9},
+		{tokens: 1_000_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSharded, want: 3, wantInWords: "at most 3"},
+		{tokens: 1_000_000_000, k: 20, shards: 1, bySize: true, mode: topicmodel.PlanSingle, want: 1},
+		{tokens: 300_000, k: 20, shards: 4, bySize: false, mode: topicmodel.PlanSharded, want: 4, wantInWords: "as requested"},
+	} {
+		mode, n, sec, reason := topicmodel.PlanTopics(c.tokens, c.k, 1, c.shards, c.bySize)
+		if mode != c.mode || n != c.want || sec < c.minSec || reason == "" || !strings.Contains(reason, c.wantInWords) {
+			t.Errorf("%+v: got %s %d %.2f s %q", c, mode, n, sec, reason)
+		}
+	}
+}
+
+// TestTopicsFitMatchesOneShardAndResumes: the single-activity fit samples exactly what one
+// shard swept round by round would, resumes from its stored state, and FinishTopics and
+// PublishTopics work on it unchanged.
+func TestTopicsFitMatchesOneShardAndResumes(t *testing.T) {
+	acts, pg, my, env := setup(t)
+	ctx := context.Background()
+	if err := demo.Batches(demo.Options{Movies: 100, Artworks: 100, Seed: 5}, 500, func(b []domain.Record) error {
+		_, err := pg.WriteRecords(ctx, "test", b)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	prepare := func(run string, p topicmodel.TopicsParams) topicmodel.TopicsPlan {
+		p.RunID = run
+		val, err := env.ExecuteActivity(acts.PrepareTopics, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan topicmodel.TopicsPlan
+		if err := val.Get(&plan); err != nil {
+			t.Fatal(err)
+		}
+		return plan
+	}
+	z := func(run string) (string, int) {
+		a, it, err := pg.Topics().ShardAssignments(ctx, run, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := a.MarshalBinary()
+		return string(b), it
+	}
+	base := topicmodel.TopicsParams{K: 4, Shards: 3, Heldout: 0.1, Seed: 3, Sweeps: 1, TopWords: 8, MaxItemTopics: 3}
+	single := base
+	single.PlanBySize = true
+	if plan := prepare("single", single); plan.Mode != topicmodel.PlanSingle || plan.Shards != 1 || plan.Reason == "" || plan.RoundSeconds <= 0 {
+		t.Fatalf("small corpus planned %+v, want one activity", plan)
+	}
+	single.RunID, single.Shards, single.Iteration = "single", 1, 4
+	if _, err := env.ExecuteActivity(acts.TopicsFit, single); err != nil {
+		t.Fatal(err)
+	}
+	// The same fit as one shard swept round by round.
+	sharded := base
+	sharded.Shards = 1
+	if plan := prepare("sharded", sharded); plan.Mode != topicmodel.PlanSharded || plan.Shards != 1 {
+		t.Fatalf("explicit shards planned %+v", plan)
+	}
+	sharded.RunID = "sharded"
+	for round := 1; round <= 4; round++ {
+		q := sharded
+		q.Iteration = round
+		raw, _ := json.Marshal(q)
+		if _, err := env.ExecuteActivity(acts.TopicsSweep, activities.BatchShardInput{Job: "BuildTopics", Version: "sharded/it", Shard: 0, Shards: 1, Params: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two attempts: the second resumes from the first's stored state.
+	resumed := single
+	prepare("resumed", topicmodel.TopicsParams{K: 4, Shards: 3, Heldout: 0.1, Seed: 3, Sweeps: 1, PlanBySize: true})
+	resumed.RunID, resumed.Iteration = "resumed", 2
+	if _, err := env.ExecuteActivity(acts.TopicsFit, resumed); err != nil {
+		t.Fatal(err)
+	}
+	resumed.Iteration = 4
+	val, err := env.ExecuteActivity(acts.TopicsFit, resumed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fit topicmodel.TopicsFitResult
+	if err := val.Get(&fit); err != nil || fit.From != 2 || fit.Iteration != 4 {
+		t.Errorf("resumed fit %+v %v, want from 2 to 4", fit, err)
+	}
+	zs, its := z("single")
+	zh, ith := z("sharded")
+	zr, itr := z("resumed")
+	if its != 4 || ith != 4 || itr != 4 || zs != zh || zs != zr {
+		t.Fatalf("single fit (iteration %d), one shard swept (%d) and resumed fit (%d) differ", its, ith, itr)
+	}
+	// Run again to its end: nothing to do.
+	if _, err := env.ExecuteActivity(acts.TopicsFit, single); err != nil {
+		t.Fatal(err)
+	}
+	val, err = env.ExecuteActivity(acts.FinishTopics, single)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var q topicmodel.TopicsQuality
+	if err := val.Get(&q); err != nil || q.Perplexity <= 0 || q.Items != 200 {
+		t.Fatalf("quality %+v %v", q, err)
+	}
+	if _, err := env.ExecuteActivity(acts.PublishTopics, activities.ModelPublishInput{Version: "single"}); err != nil {
+		t.Fatal(err)
+	}
+	if rows, err := my.TopModelRows(ctx, topicmodel.ModelTopics, 10); err != nil || len(rows) != 4 {
+		t.Fatalf("published topics %d %v", len(rows), err)
+	}
+}

@@ -10,8 +10,8 @@ import (
 	"github.com/curiodata/curio/workflows"
 )
 
-// benchTopics runs BuildTopics with 1 and 3 worker processes, then the same sampler
-// in-process on the same corpus (the peer without orchestration), and reports fit time per
+// benchTopics runs BuildTopics with 1 and 3 worker processes on `shards` shards, then
+// planned by size (no explicit shards) with 1 worker, then the same sampler in-process on the same corpus (the peer without orchestration), and reports fit time per
 // 10k documents and the model's quality next to an unfitted model's.
 func benchTopics(items, shards, iterations, sweeps, k int, run func(workers int, in workflows.BuildTopicsInput) (time.Duration, workflows.BuildTopicsResult)) {
 	in := workflows.BuildTopicsInput{BatchOptions: workflows.BatchOptions{Shards: shards, MaxParallel: shards}, K: k, Iterations: iterations, Sweeps: sweeps, Seed: 7}
@@ -29,6 +29,14 @@ func benchTopics(items, shards, iterations, sweeps, k int, run func(workers int,
 		fmt.Printf("| workflow, %d worker(s) | %d | %v | %v | %.2f× |\n", w, docs, d.Round(time.Millisecond),
 			per10k(d, docs).Round(time.Millisecond), base.Seconds()/d.Seconds())
 	}
+
+	// The plan by size (no explicit shards): one TopicsFit activity below a few seconds of
+	// sampling per round.
+	auto := in
+	auto.Shards = 0
+	d, res := run(1, auto)
+	fmt.Printf("| workflow, plan by size (%s, %d shard), 1 worker | %d | %v | %v | %.2f× |\n", res.Plan.Mode, res.Shards, res.Plan.Docs,
+		d.Round(time.Millisecond), per10k(d, res.Plan.Docs).Round(time.Millisecond), base.Seconds()/d.Seconds())
 
 	// The same corpus and sampler in one process: what the distribution costs.
 	var ids, texts []string

@@ -26,7 +26,8 @@
 //
 // Besides fitting, the package builds corpora from text ([Tokens],
 // [BuildCorpus]), describes fitted topics ([TopWords], [DocTopics], [Infer]),
-// measures quality ([CoherenceUMass], [CoherenceNPMI], [Perplexity]) and
+// measures quality ([CoherenceUMass], [CoherenceNPMI], [Perplexity], and
+// [PerplexityOf] for another implementation's topics) and
 // generates synthetic corpora with known topics for tests and benchmarks
 // ([Synthetic], [MatchTopics]).
 package topics

@@ -137,7 +137,22 @@ func Perplexity(heldout [][]int32, global *Counts, p Params, iters int, seed uin
 		return math.NaN()
 	}
 	p = p.forCounts(global)
-	f := newInferrer(global, p)
+	return completionPerplexity(heldout, newInferrer(global, p), iters, seed)
+}
+
+// PerplexityOf is Perplexity for a model given by its topic-word distributions rather
+// than counts: phi is K×V, topic-major (phi[k*v+w] = p(w|k), each row summing to 1), and
+// alpha the symmetric document-topic prior used to infer theta. It scores another
+// implementation's model (e.g. gensim's get_topics()) with the same estimator.
+func PerplexityOf(heldout [][]int32, phi []float64, k, v int, alpha float64, iters int, seed uint64) float64 {
+	if k < 1 || v < 1 || len(phi) != k*v || !(alpha > 0) {
+		return math.NaN()
+	}
+	return completionPerplexity(heldout, &inferrer{dense: phi, k: k, v: v, alpha: alpha}, iters, seed)
+}
+
+// completionPerplexity is the document-completion estimator of Perplexity.
+func completionPerplexity(heldout [][]int32, f *inferrer, iters int, seed uint64) float64 {
 	logs := make([]float64, len(heldout))
 	counts := make([]int, len(heldout))
 	parallelRange(len(heldout), func(lo, hi int) {
@@ -146,7 +161,7 @@ func Perplexity(heldout [][]int32, global *Counts, p Params, iters int, seed uin
 		for d := lo; d < hi; d++ {
 			even, odd = even[:0], odd[:0]
 			for i, w := range heldout[d] {
-				if w < 0 || int(w) >= global.V {
+				if w < 0 || int(w) >= f.v {
 					continue
 				}
 				if i%2 == 0 {

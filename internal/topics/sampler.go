@@ -456,9 +456,12 @@ func Infer(doc []int32, global *Counts, p Params, iters int, seed uint64) []floa
 	return newInferrer(global, p).infer(doc, iters, newPCG(seed))
 }
 
-// inferrer samples documents against fixed topics.
+// inferrer samples documents against fixed topics: those of counts g, or (g nil) the
+// topic-word distributions dense (K×V, topic-major) of another model.
 type inferrer struct {
 	g           *Counts
+	dense       []float64
+	k, v        int
 	alpha, beta float64
 	inv         []float64 // K: 1/(n_k+V*beta)
 }
@@ -468,11 +471,17 @@ func newInferrer(g *Counts, p Params) *inferrer {
 	for k, n := range g.TopicTotal {
 		inv[k] = 1 / (float64(n) + float64(g.V)*p.Beta)
 	}
-	return &inferrer{g: g, alpha: p.Alpha, beta: p.Beta, inv: inv}
+	return &inferrer{g: g, k: g.K, v: g.V, alpha: p.Alpha, beta: p.Beta, inv: inv}
 }
 
 // phi appends phi_kw for k = 0..K-1 to dst.
 func (f *inferrer) phi(dst []float64, w int32) []float64 {
+	if f.g == nil {
+		for k := range f.k {
+			dst = append(dst, f.dense[k*f.v+int(w)])
+		}
+		return dst
+	}
 	for k, inv := range f.inv {
 		dst = append(dst, (float64(f.g.TopicWord[k*f.g.V+int(w)])+f.beta)*inv)
 	}
@@ -480,10 +489,10 @@ func (f *inferrer) phi(dst []float64, w int32) []float64 {
 }
 
 func (f *inferrer) infer(doc []int32, iters int, src *rand.PCG) []float64 {
-	K := f.g.K
+	K := f.k
 	phi := make([]float64, 0, len(doc)*K)
 	for _, w := range doc {
-		if w >= 0 && int(w) < f.g.V {
+		if w >= 0 && int(w) < f.v {
 			phi = f.phi(phi, w)
 		}
 	}

@@ -908,3 +908,26 @@ func BenchmarkSweep(b *testing.B) {
 	b.ReportMetric(float64(len(sc.Docs))*float64(b.N)/b.Elapsed().Seconds(), "docs/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(tokenCount(sc.Docs)), "ns/token")
 }
+
+// TestPerplexityOfMatchesPerplexity: scoring a model by its topic-word distributions gives
+// what scoring its counts gives (the same estimator for another implementation's model).
+func TestPerplexityOfMatchesPerplexity(t *testing.T) {
+	sc, held := synthetic(t, 300, 40)
+	p := Params{K: 5}.WithDefaults()
+	global, _ := Fit(sc.Docs, sc.V, p, 5, 1, 3)
+	phi := make([]float64, global.K*global.V)
+	for k := range global.K {
+		den := float64(global.TopicTotal[k]) + float64(global.V)*p.Beta
+		for w := range global.V {
+			phi[k*global.V+w] = (float64(global.TopicWord[k*global.V+w]) + p.Beta) / den
+		}
+	}
+	want := Perplexity(held, global, p, 20, 9)
+	got := PerplexityOf(held, phi, global.K, global.V, p.Alpha, 20, 9)
+	if math.IsNaN(want) || math.Abs(got-want) > 1e-9*want {
+		t.Errorf("PerplexityOf %v, Perplexity %v", got, want)
+	}
+	if !math.IsNaN(PerplexityOf(held, phi[1:], global.K, global.V, p.Alpha, 20, 9)) {
+		t.Error("a malformed phi scored")
+	}
+}

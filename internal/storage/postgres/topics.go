@@ -241,6 +241,46 @@ func (t *TopicStore) SaveSweep(ctx context.Context, run string, shard, iteration
 	return stored, nil
 }
 
+// SaveFit stores a checkpoint of a run fitted in one process (its one shard, 0-based
+// shard number): the shard's assignments and counts after iteration, only if the shard is
+// still at iteration `from` (the iteration the fit resumed from), so a stale attempt cannot
+// overwrite a newer checkpoint. Counts of earlier iterations are dropped (a one-shard fit
+// needs none of them). It reports whether it stored anything.
+func (t *TopicStore) SaveFit(ctx context.Context, run string, shard, from, iteration int, z topics.Assignments, counts *topics.Counts) (bool, error) {
+	if iteration <= from {
+		return false, fmt.Errorf("store topic fit %s/%d: iteration %d is not after %d", run, shard, iteration, from)
+	}
+	zb, err := z.MarshalBinary()
+	if err != nil {
+		return false, fmt.Errorf("store topic fit %s/%d: %w", run, shard, err)
+	}
+	cb, err := counts.MarshalBinary()
+	if err != nil {
+		return false, fmt.Errorf("store topic fit %s/%d: %w", run, shard, err)
+	}
+	stored := false
+	err = pgx.BeginFunc(ctx, t.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE topic_shards SET z = $3, iteration = $4 WHERE run_id = $1 AND shard = $2 AND iteration = $5`,
+			run, shard, zb, iteration, from)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM topic_shard_counts WHERE run_id = $1 AND shard = $2`, run, shard); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO topic_shard_counts (run_id, shard, iteration, counts) VALUES ($1,$2,$3,$4)`,
+			run, shard, iteration, cb); err != nil {
+			return err
+		}
+		stored = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("store topic fit %s/%d: %w", run, shard, err)
+	}
+	return stored, nil
+}
+
 // RunVocab returns a run's vocabulary: the word of each word id.
 func (t *TopicStore) RunVocab(ctx context.Context, run string) ([]string, error) {
 	var vocab []string
@@ -299,11 +339,15 @@ func (t *TopicStore) SaveModel(ctx context.Context, run string, m TopicModel) er
 				return err
 			}
 		}
-		rows := make([][]any, len(m.Items))
-		for i, it := range m.Items {
-			rows[i] = []any{run, it.ItemID, it.ItemType, it.Topic, it.Weight}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"item_topics"}, []string{"run_id", "item_id", "item_type", "topic", "weight"}, pgx.CopyFromRows(rows)); err != nil {
+		// Rows are built as they are copied: at a million items (up to five rows each) a
+		// materialized [][]any would cost gigabytes.
+		row := make([]any, 5)
+		src := pgx.CopyFromSlice(len(m.Items), func(i int) ([]any, error) {
+			it := m.Items[i]
+			row[0], row[1], row[2], row[3], row[4] = run, it.ItemID, it.ItemType, it.Topic, it.Weight
+			return row, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"item_topics"}, []string{"run_id", "item_id", "item_type", "topic", "weight"}, src); err != nil {
 			return err
 		}
 		var ppl any

@@ -99,3 +99,38 @@ func TestTopicStoreSweepsAreConditionalAndRunsRestart(t *testing.T) {
 		t.Errorf("restarted run has %d count rows, want 1: %v", n, err)
 	}
 }
+
+// TestTopicStoreSaveFitIsConditional: a one-shard fit's checkpoint applies only from the
+// iteration it resumed from, and keeps only the latest counts.
+func TestTopicStoreSaveFitIsConditional(t *testing.T) {
+	ctx := context.Background()
+	st := open(t).Topics()
+	docs := [][]int32{{0, 1, 1}, {2, 0}}
+	z, counts := topics.InitShard(docs, 2, 3, 1)
+	run := postgres.TopicRun{RunID: "f1", K: 2, Alpha: 0.5, Beta: 0.01, Vocab: []string{"a", "b", "c"}, Docs: 2, Tokens: 5, Shards: 1}
+	if err := st.StartTopicRun(ctx, run, []postgres.TopicShard{{Shard: 0, ItemIDs: []string{"m1", "m2"}, ItemTypes: []string{"movie", "movie"}, Docs: docs, Z: z}},
+		[]*topics.Counts{counts}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.SaveFit(ctx, "f1", 0, 0, 7, z, counts); err != nil || !ok {
+		t.Fatalf("checkpoint 0 → 7: stored %v, %v", ok, err)
+	}
+	if ok, err := st.SaveFit(ctx, "f1", 0, 0, 9, z, counts); err != nil || ok {
+		t.Errorf("stale checkpoint from 0 stored %v (%v), want nothing stored", ok, err)
+	}
+	if ok, err := st.SaveFit(ctx, "f1", 0, 7, 12, z, counts); err != nil || !ok {
+		t.Fatalf("checkpoint 7 → 12: stored %v, %v", ok, err)
+	}
+	if _, it, err := st.ShardAssignments(ctx, "f1", 0); err != nil || it != 12 {
+		t.Errorf("shard at iteration %d (%v), want 12", it, err)
+	}
+	if n, err := st.CountShardCounts(ctx, "f1"); err != nil || n != 1 {
+		t.Errorf("%d count rows kept, want 1: %v", n, err)
+	}
+	if c, err := st.ShardCounts(ctx, "f1", 12); err != nil || len(c) != 1 {
+		t.Errorf("counts of iteration 12: %+v %v", c, err)
+	}
+	if _, err := st.SaveFit(ctx, "f1", 0, 12, 12, z, counts); err == nil {
+		t.Error("a checkpoint not after its start was accepted")
+	}
+}

@@ -1,0 +1,55 @@
+"""Fit gensim's LdaMulticore on a corpus exported by bench/topics (main.go).
+
+Usage: python3 gensim_lda.py CORPUS OUT_PREFIX K PASSES WORKERS ALPHA ETA
+
+CORPUS: first line "V TRAIN HELDOUT", then one document per line (word ids, space
+separated): TRAIN training documents, then HELDOUT held-out ones. Writes OUT_PREFIX.phi
+(K×V float64, little-endian, topic-major: get_topics()) and prints one JSON line with the
+training wall time, peak RSS and gensim's own held-out bound.
+"""
+import json
+import logging
+import resource
+import sys
+import time
+from collections import Counter
+
+import numpy as np
+from gensim.models import LdaMulticore
+
+
+def read(path):
+    with open(path) as f:
+        v, ntrain, nheld = map(int, f.readline().split())
+        docs = []
+        for line in f:
+            docs.append(sorted(Counter(map(int, line.split())).items()))
+    return v, docs[:ntrain], docs[ntrain:ntrain + nheld]
+
+
+def main():
+    path, out, k, passes, workers, alpha, eta = sys.argv[1:8]
+    k, passes, workers, alpha, eta = int(k), int(passes), int(workers), float(alpha), float(eta)
+    logging.basicConfig(level=logging.WARNING)
+    t0 = time.time()
+    v, train, held = read(path)
+    load = time.time() - t0
+    t0 = time.time()
+    lda = LdaMulticore(train, num_topics=k, id2word={i: str(i) for i in range(v)}, passes=passes,
+                       workers=workers, alpha=np.full(k, alpha), eta=eta, eval_every=None, random_state=7)
+    fit = time.time() - t0
+    phi = lda.get_topics().astype('<f8')
+    phi.tofile(out + ".phi")
+    t0 = time.time()
+    bound = lda.log_perplexity(held) if held else float('nan')
+    bound_s = time.time() - t0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(json.dumps({"load_s": load, "fit_s": fit, "k": int(phi.shape[0]), "v": int(phi.shape[1]),
+                      "alpha": float(np.mean(lda.alpha)), "log_perplexity_bound": bound,
+                      "bound_perplexity": 2 ** (-bound), "bound_s": bound_s,
+                      "peak_rss_mib": rss / 1024, "peak_rss_worker_mib": kids / 1024}))
+
+
+if __name__ == "__main__":
+    main()
