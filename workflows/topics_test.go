@@ -162,8 +162,8 @@ func TestBuildTopicsPlansBySize(t *testing.T) {
 	})
 	t.Run("large corpus: shards by size", func(t *testing.T) {
 		var fits []topicmodel.TopicsParams
-		// 40M tokens at K=4: 1.6 s a round, single; at K=20: 8 s, two shards.
-		env, _, _, rounds, run := topicsEnvSized(t, good, 40_000_000, &fits)
+		// 80M tokens at K=4: 1.6 s a round, single; at K=20: 8 s, two shards.
+		env, _, _, rounds, run := topicsEnvSized(t, good, 80_000_000, &fits)
 		if err := run(BuildTopicsInput{K: 20, Iterations: 3}); err != nil {
 			t.Fatal(err)
 		}

@@ -160,10 +160,10 @@ func TestPlanTopicsBySize(t *testing.T) {
 		wantInWords string
 	}{
 		{tokens: 300_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSingle, want: 1, wantInWords: "one activity"},
-		// 10M tokens × 20 topics × 10 ns = 2 s: not even one shard's worth.
-		{tokens: 10_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSingle, want: 1, minSec: 1.9},
-		// 40M tokens: 8 s, two shards of 4 s.
-		{tokens: 40_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSharded, want: 2, minSec: 7.9},
+		// 10M tokens × 20 topics × 5 ns = 1 s: not even one shard's worth.
+		{tokens: 10_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSingle, want: 1, minSec: 0.99},
+		// 80M tokens: 8 s, two shards of 4 s.
+		{tokens: 80_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSharded, want: 2, minSec: 7.9},
 		{tokens: 1_000_000_000, k: 20, shards: 3, bySize: true, mode: topicmodel.PlanSharded, want: 3, wantInWords: "at most 3"},
 		{tokens: 1_000_000_000, k: 20, shards: 1, bySize: true, mode: topicmodel.PlanSingle, want: 1},
 		{tokens: 300_000, k: 20, shards: 4, bySize: false, mode: topicmodel.PlanSharded, want: 4, wantInWords: "as requested"},

@@ -9,6 +9,7 @@ training wall time, peak RSS and gensim's own held-out bound.
 """
 import json
 import logging
+import os
 import resource
 import sys
 import time
@@ -36,7 +37,8 @@ def main():
     load = time.time() - t0
     t0 = time.time()
     lda = LdaMulticore(train, num_topics=k, id2word={i: str(i) for i in range(v)}, passes=passes,
-                       workers=workers, alpha=np.full(k, alpha), eta=eta, eval_every=None, random_state=7)
+                       workers=workers, alpha=np.full(k, alpha), eta=eta, eval_every=None, random_state=7,
+                       dtype=np.float64 if os.environ.get("GENSIM_FLOAT64") else np.float32)
     fit = time.time() - t0
     phi = lda.get_topics().astype('<f8')
     phi.tofile(out + ".phi")
