@@ -6,6 +6,10 @@ CORPUS: first line "V TRAIN HELDOUT", then one document per line (word ids, spac
 separated): TRAIN training documents, then HELDOUT held-out ones. Writes OUT_PREFIX.phi
 (K×V float64, little-endian, topic-major: get_topics()) and prints one JSON line with the
 training wall time, peak RSS and gensim's own held-out bound.
+
+Diagnostics (not used by the reported runs): GENSIM_FLOAT64=1 trains in float64,
+GENSIM_ALPHA (e.g. "symmetric") and GENSIM_ETA override the priors, GENSIM_LDAMODEL=1
+fits with the single-process LdaModel instead.
 """
 import json
 import logging
@@ -16,7 +20,7 @@ import time
 from collections import Counter
 
 import numpy as np
-from gensim.models import LdaMulticore
+from gensim.models import LdaModel, LdaMulticore
 
 
 def read(path):
@@ -36,8 +40,12 @@ def main():
     v, train, held = read(path)
     load = time.time() - t0
     t0 = time.time()
-    lda = LdaMulticore(train, num_topics=k, id2word={i: str(i) for i in range(v)}, passes=passes,
-                       workers=workers, alpha=np.full(k, alpha), eta=eta, eval_every=None, random_state=7,
+    a = os.environ.get("GENSIM_ALPHA") or np.full(k, alpha)  # diagnostics: e.g. "symmetric"
+    e = float(os.environ["GENSIM_ETA"]) if os.environ.get("GENSIM_ETA") else eta
+    kw = {} if os.environ.get("GENSIM_LDAMODEL") else {"workers": workers}
+    cls = LdaModel if os.environ.get("GENSIM_LDAMODEL") else LdaMulticore
+    lda = cls(train, num_topics=k, id2word={i: str(i) for i in range(v)}, passes=passes,
+                       alpha=a, eta=e, **kw, eval_every=None, random_state=7,
                        dtype=np.float64 if os.environ.get("GENSIM_FLOAT64") else np.float32)
     fit = time.time() - t0
     phi = lda.get_topics().astype('<f8')
@@ -47,7 +55,7 @@ def main():
     bound_s = time.time() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"load_s": load, "fit_s": fit, "k": int(phi.shape[0]), "v": int(phi.shape[1]),
+    print(json.dumps({"train_tokens": sum(c for d in train for _, c in d), "load_s": load, "fit_s": fit, "k": int(phi.shape[0]), "v": int(phi.shape[1]),
                       "alpha": float(np.mean(lda.alpha)), "log_perplexity_bound": bound,
                       "bound_perplexity": 2 ** (-bound), "bound_s": bound_s,
                       "peak_rss_mib": rss / 1024, "peak_rss_worker_mib": kids / 1024}))

@@ -183,6 +183,9 @@ func main() {
 		}
 		var raw map[string]float64
 		check(json.Unmarshal(out, &raw))
+		if int64(raw["train_tokens"]) != tokens {
+			log.Fatalf("gensim read %v training tokens, Curio has %d", raw["train_tokens"], tokens)
+		}
 		g.LoadS, g.FitS, g.Alpha, g.Bound, g.BoundPPL = raw["load_s"], raw["fit_s"], raw["alpha"], raw["log_perplexity_bound"], raw["bound_perplexity"]
 		g.PeakRSS, g.PeakWorker, g.K, g.V = raw["peak_rss_mib"], raw["peak_rss_worker_mib"], int(raw["k"]), int(raw["v"])
 		phi := readPhi(filepath.Join(dir, "gensim.phi"), g.K*g.V)
