@@ -30,6 +30,7 @@ func (m *Model) neighborsBounded(q int32, opts Options, s *scratch) []Neighbor {
 	qType := m.types[q]
 	lo, hi := m.typeStart[qType], m.typeStart[qType+1]
 	terms := s.qterms[:0]
+	total := 0
 	for _, e := range m.rare[q] {
 		ps := m.postings[e.term]
 		if len(ps) > 0 && (ps[0].doc < lo || ps[len(ps)-1].doc >= hi) {
@@ -41,6 +42,12 @@ func (m *Model) neighborsBounded(q int32, opts Options, s *scratch) []Neighbor {
 			continue
 		}
 		terms = append(terms, qterm{w: e.w, ps: ps, ub: e.w * m.maxW[e.term]})
+		total += len(ps)
+	}
+	if total <= budget && !opts.alwaysBound {
+		// The budget covers every posting: the exact search costs less than bounding it.
+		s.qterms = terms[:0]
+		return m.neighbors(q, opts, s)
 	}
 	slices.SortFunc(terms, func(a, b qterm) int {
 		if c := cmp.Compare(b.ub, a.ub); c != 0 {

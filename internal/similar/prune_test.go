@@ -30,7 +30,7 @@ func TestBoundedWithAmpleBudgetIsExact(t *testing.T) {
 	for name, docs := range map[string][]Doc{"synthetic": synthDocs(3000, 7), "demo": demoDocs(3000)} {
 		m := Build(docs)
 		exact := m.NeighborsShard(0, 1, Options{})
-		bounded := m.NeighborsShard(0, 1, Options{MaxPostings: 1 << 30, Rescore: 1 << 30})
+		bounded := m.NeighborsShard(0, 1, Options{MaxPostings: 1 << 30, Rescore: 1 << 30, alwaysBound: true})
 		for id, want := range exact {
 			if got := bounded[id]; !slices.Equal(got, want) {
 				t.Fatalf("%s %s: bounded %v, exact %v", name, id, got, want)
@@ -64,7 +64,7 @@ func TestBoundedRecall(t *testing.T) {
 	docs := demoDocs(20000)
 	m := Build(docs)
 	exact := m.NeighborsShard(0, 7, Options{})
-	bounded := m.NeighborsShard(0, 7, Options{MaxPostings: 5000})
+	bounded := m.NeighborsShard(0, 7, Options{MaxPostings: 5000, alwaysBound: true})
 	r := recall(exact, bounded)
 	t.Logf("recall@10 with 5,000 postings per query at 20k items: %.4f", r)
 	if r < 0.95 {

@@ -113,6 +113,8 @@ type Options struct {
 	// Rescore is how many candidates, those with the best partial scores, are scored
 	// exactly when MaxPostings is set; default DefaultRescore.
 	Rescore int
+
+	alwaysBound bool // tests: run the bounded search even where the exact one is cheaper
 }
 
 // DefaultRescore is the default Options.Rescore.
@@ -215,9 +217,13 @@ func Build(docs []Doc) *Model {
 		commonNorm: make([]float64, n),
 	}
 
-	// Raw (pre-IDF) term weights per document, and document frequencies.
-	raw := make([]map[string]float64, n)
-	df := make(map[string]int)
+	// Raw (pre-IDF) term weights per document, as (provisional term id, weight) lists —
+	// a map per document would hold several times the model's size until the end — and
+	// document frequencies.
+	raw := make([][]entry, n)
+	provisional := make(map[string]int32)
+	var termStr []string
+	var dfByID []int
 	for i, di := range order {
 		d := &docs[di]
 		m.ids[i] = d.ID
@@ -227,48 +233,63 @@ func Build(docs []Doc) *Model {
 			m.typeStart = append(m.typeStart, int32(i))
 		}
 		m.types[i] = int32(len(m.typeStart) - 1)
-		raw[i] = termWeights(d)
-		for term := range raw[i] {
-			df[term]++
+		tw := termWeights(d)
+		vec := make([]entry, 0, len(tw))
+		for term, w := range tw {
+			id, ok := provisional[term]
+			if !ok {
+				id = int32(len(termStr))
+				provisional[term] = id
+				termStr = append(termStr, term)
+				dfByID = append(dfByID, 0)
+			}
+			dfByID[id]++
+			vec = append(vec, entry{term: id, w: w})
 		}
+		raw[i] = vec
 	}
+	provisional = nil
 	m.typeStart = append(m.typeStart, int32(n))
 	slices.SortFunc(m.idOrder, func(a, b int32) int { return strings.Compare(m.ids[a], m.ids[b]) })
 
 	// Term numbers follow the sorted term strings so that the summation
 	// order of dot products does not depend on map iteration or input order.
-	terms := make([]string, 0, len(df))
-	for term := range df {
-		terms = append(terms, term)
+	byString := make([]int32, len(termStr)) // provisional ids in term order
+	for i := range byString {
+		byString[i] = int32(i)
 	}
-	slices.Sort(terms)
-	termNum := make(map[string]int32, len(terms))
-	idf := make([]float64, len(terms))
-	isCommon := make([]bool, len(terms))
-	commonRank := make([]int32, len(terms))
+	slices.SortFunc(byString, func(a, b int32) int { return strings.Compare(termStr[a], termStr[b]) })
+	termNum := make([]int32, len(termStr)) // provisional id → term number
+	df := make([]int, len(termStr))        // by term number
+	for i, id := range byString {
+		termNum[id] = int32(i)
+		df[i] = dfByID[id]
+	}
+	termStr, dfByID, byString = nil, nil, nil
+	idf := make([]float64, len(df))
+	isCommon := make([]bool, len(df))
+	commonRank := make([]int32, len(df))
 	maxDF := max(int(commonFraction*float64(n)), minCommonDF)
-	for i, term := range terms {
-		termNum[term] = int32(i)
-		idf[i] = math.Log(float64(n)/float64(df[term])) + 1
-		if df[term] > maxDF {
+	for i := range df {
+		idf[i] = math.Log(float64(n)/float64(df[i])) + 1
+		if df[i] > maxDF {
 			isCommon[i] = true
 			commonRank[i] = int32(m.nCommon)
 			m.nCommon++
 		}
 	}
 
-	m.postings = make([][]posting, len(terms))
-	for i, term := range terms {
+	m.postings = make([][]posting, len(df))
+	for i := range df {
 		if !isCommon[i] {
-			m.postings[i] = make([]posting, 0, df[term])
+			m.postings[i] = make([]posting, 0, df[i])
 		}
 	}
-	var vec []entry
 	for i := range n {
-		vec = vec[:0]
-		for term, w := range raw[i] {
-			t := termNum[term]
-			vec = append(vec, entry{term: t, w: w * idf[t]})
+		vec := raw[i]
+		for j, e := range vec {
+			t := termNum[e.term]
+			vec[j] = entry{term: t, w: e.w * idf[t]}
 		}
 		slices.SortFunc(vec, func(a, b entry) int { return cmp.Compare(a.term, b.term) })
 		var norm float64
