@@ -43,6 +43,8 @@ type Activities struct {
 	Publisher published.Writer          // the serving store (*mysql.Store)
 	Logger    *slog.Logger              // nil means slog.Default()
 	Identity  string                    // worker identity, reported in shard results
+
+	models modelCache // prepared models shared by this worker's shards
 }
 
 // publishBatch is how many model rows one write to the serving store holds.
@@ -202,10 +204,11 @@ func (a *Activities) SimilarityShard(ctx context.Context, in activities.BatchSha
 	defer stop()
 	var model *similar.Model
 	if p.Prepared {
-		m, err := a.loadModel(ctx, in.Version)
+		m, err := a.models.acquire(ctx, in.Version, func(ctx context.Context) (*similar.Model, error) { return a.loadModel(ctx, in.Version) })
 		if err != nil {
 			return activities.BatchShardResult{}, err
 		}
+		defer a.models.release(in.Version)
 		model = m
 	} else {
 		docs, err := a.catalogDocs(ctx)

@@ -166,7 +166,12 @@ func TestPreparedModelGivesTheSameNeighbors(t *testing.T) {
 	if left != 0 {
 		t.Errorf("%d model parts left after publishing", left)
 	}
-	err = run(a.SimilarityShard, activities.BatchShardInput{Job: "BuildSimilarity", Version: "p1", Shard: 0, Shards: 3, Params: read}, nil)
+	// A worker that has not cached the model (this one keeps it a while for the version's
+	// next shards) finds none stored.
+	fresh := &similarity.Activities{Store: pg.Similarity(), Catalog: pg, Publisher: my, Identity: "other-worker",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	env.RegisterActivity(fresh)
+	_, err = env.ExecuteActivity(fresh.SimilarityShard, activities.BatchShardInput{Job: "BuildSimilarity", Version: "p1", Shard: 0, Shards: 3, Params: read})
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
 		t.Fatalf("shard of a version without a model: want a non-retryable error, got %v", err)

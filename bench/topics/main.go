@@ -4,7 +4,9 @@
 // documents are held out (by id hash, as PrepareTopics does), and both fits get the same
 // K, the same priors and as many passes as Curio has sweeps. Both models are scored with
 // the same estimator, Curio's held-out perplexity by document completion
-// (topics.Perplexity / topics.PerplexityOf over gensim's get_topics()).
+// (topics.Perplexity / topics.PerplexityOf over gensim's get_topics()). gensim_lda.py
+// shuffles the training documents before gensim's online fit (the export is in catalog
+// order, artworks then movies, which online VB cannot take: see gensim_lda.py).
 //
 //	go run ./bench/topics -items 100000 -sweeps 50
 //	go run ./bench/topics -items 1000000 -sweeps 5
