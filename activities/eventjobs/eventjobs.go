@@ -116,6 +116,8 @@ type PageRankResult struct {
 // ComputePageRank is ClickstreamPageRank's reduce step: it merges the hourly edges, runs
 // PageRank, stores the ranks and publishes them for the API.
 func (a *Activities) ComputePageRank(ctx context.Context, in activities.ModelPublishInput) (PageRankResult, error) {
+	// Reading, computing and writing a large version takes minutes: stay alive meanwhile.
+	defer activities.KeepAlive(ctx, func() any { return in.Version })()
 	edges, err := a.Store.ClickEdges(ctx)
 	if err != nil {
 		return PageRankResult{}, err
@@ -190,6 +192,8 @@ type AdTarget = published.AdTarget
 // PublishAds copies an ad-targeting version to MySQL, one row per user (their targets,
 // latest search first), and switches the API to it.
 func (a *Activities) PublishAds(ctx context.Context, in activities.ModelPublishInput) (activities.ModelPublishResult, error) {
+	// Reading, computing and writing a large version takes minutes: stay alive meanwhile.
+	defer activities.KeepAlive(ctx, func() any { return in.Version })()
 	m := published.Ads
 	var batch []published.Row[[]AdTarget]
 	err := a.Store.EachAdTarget(ctx, in.Version, func(t adtarget.Target) error {

@@ -264,6 +264,8 @@ func (a *Activities) writeNeighbors(ctx context.Context, fence postgres.ShardFen
 // PublishSimilarity copies a similarity version to MySQL, one row per item (its
 // neighbors, most similar first), and switches the API to it.
 func (a *Activities) PublishSimilarity(ctx context.Context, in activities.ModelPublishInput) (activities.ModelPublishResult, error) {
+	// Reading, computing and writing a large version takes minutes: stay alive meanwhile.
+	defer activities.KeepAlive(ctx, func() any { return in.Version })()
 	m := published.Similar
 	var batch []published.Row[[]Neighbor]
 	err := a.Store.EachSimilarItem(ctx, in.Version, func(it postgres.SimilarItem) error {
