@@ -132,15 +132,7 @@ func (m *Model) neighborsBounded(q int32, opts Options, s *scratch) []Neighbor {
 		if score < opts.MinScore {
 			continue
 		}
-		c := cand{doc: d, score: score}
-		switch {
-		case len(top) < opts.K:
-			top = append(top, c)
-			heapUp(top, len(top)-1)
-		case better(c, top[0]):
-			top[0] = c
-			heapDown(top, 0)
-		}
+		top = pushTop(top, opts.K, cand{doc: d, score: score})
 	}
 	for _, e := range m.commonOf(q) {
 		qc[e.term] = 0

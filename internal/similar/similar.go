@@ -534,15 +534,7 @@ func (m *Model) neighbors(q int32, opts Options, s *scratch) []Neighbor {
 		if score < opts.MinScore {
 			return
 		}
-		c := cand{doc: d, score: score}
-		switch {
-		case len(top) < opts.K:
-			top = append(top, c)
-			heapUp(top, len(top)-1)
-		case better(c, top[0]):
-			top[0] = c
-			heapDown(top, 0)
-		}
+		top = pushTop(top, opts.K, cand{doc: d, score: score})
 		if len(top) == opts.K {
 			threshold = max(threshold, top[0].score)
 		}
@@ -616,6 +608,19 @@ func dot(a, b []entry) float64 {
 		}
 	}
 	return sum
+}
+
+// pushTop offers c to top, a heap of at most k candidates whose root ranks last.
+func pushTop(top []cand, k int, c cand) []cand {
+	switch {
+	case len(top) < k:
+		top = append(top, c)
+		heapUp(top, len(top)-1)
+	case better(c, top[0]):
+		top[0] = c
+		heapDown(top, 0)
+	}
+	return top
 }
 
 // heapUp and heapDown maintain a min-heap ordered by "worse first": the
