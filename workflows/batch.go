@@ -186,13 +186,23 @@ type BuildSimilarityInput struct {
 	// cost grows with the square of the catalog when its words are shared by many items).
 	MaxPostings int `json:"max_postings,omitempty"`
 	// Rescore is how many candidates per item are scored exactly under MaxPostings;
-	// default 1000.
+	// default DefaultSimilarityRescore.
 	Rescore int `json:"rescore,omitempty"`
 }
 
-// DefaultSimilarityMaxPostings is BuildSimilarity's default search budget per item
-// (bench/README.md "Item similarity" measures what it costs in recall).
-const DefaultSimilarityMaxPostings = 30000
+// BuildSimilarity's default search budget per item: at most DefaultSimilarityMaxPostings
+// postings scanned, DefaultSimilarityRescore candidates scored exactly. bench/README.md
+// ("Item similarity") measures it against scikit-learn's exact neighbours: recall@10
+// ≥ 0.99 at 100k and 1M items, and faster than scikit-learn's brute force per item.
+const (
+	DefaultSimilarityMaxPostings = 50000
+	DefaultSimilarityRescore     = 2000
+)
+
+// similarityBudgetRecall marks the change of the default budget from 30,000 postings and
+// 1,000 rescored candidates (recall@10 ≈ 0.90 at 1M items) to the defaults above: a run
+// started before it keeps the budget it started with, so one version never mixes two.
+const similarityBudgetRecall = "similarity-budget-recall"
 
 // similarityPrepared marks the change that made BuildSimilarity build its model once
 // (PrepareSimilarity) for every shard to read: runs started before it replay without it.
@@ -211,13 +221,20 @@ func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult
 	version := batchVersion(ctx)
 	params := similarity.SimilarityParams{K: in.K, Chunk: 200}
 	if workflow.GetVersion(ctx, similarityPrepared, workflow.DefaultVersion, 1) >= 1 {
+		defPostings, defRescore := 30000, 0 // 0: the activity's then default, 1,000
+		if workflow.GetVersion(ctx, similarityBudgetRecall, workflow.DefaultVersion, 1) >= 1 {
+			defPostings, defRescore = DefaultSimilarityMaxPostings, DefaultSimilarityRescore
+		}
 		switch {
 		case in.MaxPostings == 0:
-			params.MaxPostings = DefaultSimilarityMaxPostings
+			params.MaxPostings = defPostings
 		case in.MaxPostings > 0:
 			params.MaxPostings = in.MaxPostings
 		}
 		params.Rescore = in.Rescore
+		if params.Rescore <= 0 {
+			params.Rescore = defRescore
+		}
 		// Build the model once; the shards read it.
 		pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 			StartToCloseTimeout: 2 * time.Hour,

@@ -37,7 +37,7 @@ func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
 	env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
 			var p similarity.SimilarityParams
-			if err := in.DecodeParams(&p); err != nil || !p.Prepared || p.MaxPostings != DefaultSimilarityMaxPostings || in.Version != prepared {
+			if err := in.DecodeParams(&p); err != nil || !p.Prepared || p.MaxPostings != DefaultSimilarityMaxPostings || p.Rescore != DefaultSimilarityRescore || in.Version != prepared {
 				t.Errorf("shard %d params %+v (%v), version %q, prepared %q", in.Shard, p, err, in.Version, prepared)
 			}
 			mu.Lock()

@@ -46,6 +46,7 @@ import (
 	"github.com/curiodata/curio/internal/demo"
 	"github.com/curiodata/curio/internal/domain"
 	"github.com/curiodata/curio/internal/similar"
+	"github.com/curiodata/curio/workflows"
 )
 
 //go:embed peer.py
@@ -60,8 +61,8 @@ func main() {
 	items := flag.String("items", "100000,1000000", "comma-separated catalog sizes (half movies, half artworks)")
 	queries := flag.Int("queries", 2000, "sampled queries per size: every (N/queries)-th document in ID order")
 	allUpTo := flag.Int("all-upto", 0, "sizes up to this many documents query every document; larger ones the sampled queries")
-	maxPostings := flag.Int("max-postings", 50000, "Options.MaxPostings of the bounded search (BuildSimilarity's default)")
-	rescore := flag.Int("rescore", similar.DefaultRescore, "Options.Rescore of the bounded search")
+	maxPostings := flag.Int("max-postings", workflows.DefaultSimilarityMaxPostings, "Options.MaxPostings of the bounded search (BuildSimilarity's default)")
+	rescore := flag.Int("rescore", workflows.DefaultSimilarityRescore, "Options.Rescore of the bounded search (BuildSimilarity's default)")
 	parExact := flag.Bool("parallel-exact", true, "also time the exact search on 2 goroutines")
 	seed := flag.Int64("seed", 9, "demo catalog seed")
 	python := flag.String("python", "/usr/bin/python3", "Python with Debian's python3-sklearn")
