@@ -199,10 +199,26 @@ const (
 	DefaultSimilarityRescore     = 2000
 )
 
-// similarityBudgetRecall marks the change of the default budget from 30,000 postings and
-// 1,000 rescored candidates (recall@10 ≈ 0.90 at 1M items) to the defaults above: a run
-// started before it keeps the budget it started with, so one version never mixes two.
-const similarityBudgetRecall = "similarity-budget-recall"
+// similarityBudgetAndShards marks the change of the default budget from 30,000 postings and
+// 1,000 rescored candidates (recall@10 ≈ 0.90 at 1M items) to the defaults above, and of
+// the default shard count from 6 to SimilarityShards of the catalog's size: a run started
+// before it keeps the plan it started with, so one version never mixes two.
+const similarityBudgetAndShards = "similarity-budget-and-shards"
+
+// SimilarityItemsPerShard and MaxSimilarityShards plan BuildSimilarity's default shards.
+// A shard costs ~0.1 s of orchestration and 1–6 ms of search per item (bench/README.md),
+// so 20,000 items keep the overhead under 1% while leaving enough shards at scale for
+// every worker to take its share: activity slots are pulled, so six shards over three
+// workers of four slots could all land on two of them.
+const (
+	SimilarityItemsPerShard = 20000
+	MaxSimilarityShards     = 48
+)
+
+// SimilarityShards is BuildSimilarity's default shard count for a catalog of items.
+func SimilarityShards(items int) int {
+	return min(max((items+SimilarityItemsPerShard-1)/SimilarityItemsPerShard, 1), MaxSimilarityShards)
+}
 
 // similarityPrepared marks the change that made BuildSimilarity build its model once
 // (PrepareSimilarity) for every shard to read: runs started before it replay without it.
@@ -222,7 +238,8 @@ func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult
 	params := similarity.SimilarityParams{K: in.K, Chunk: 200}
 	if workflow.GetVersion(ctx, similarityPrepared, workflow.DefaultVersion, 1) >= 1 {
 		defPostings, defRescore := 30000, 0 // 0: the activity's then default, 1,000
-		if workflow.GetVersion(ctx, similarityBudgetRecall, workflow.DefaultVersion, 1) >= 1 {
+		bySize := workflow.GetVersion(ctx, similarityBudgetAndShards, workflow.DefaultVersion, 1) >= 1
+		if bySize {
 			defPostings, defRescore = DefaultSimilarityMaxPostings, DefaultSimilarityRescore
 		}
 		switch {
@@ -247,6 +264,10 @@ func BuildSimilarity(ctx workflow.Context, in BuildSimilarityInput) (BatchResult
 			return BatchResult{Version: version}, fmt.Errorf("prepare similarity: %w", err)
 		}
 		params.Prepared = true
+		if bySize && in.Shards <= 0 {
+			o.Shards = SimilarityShards(prep.Items)
+			workflow.GetLogger(ctx).Info("similarity plan", "items", prep.Items, "shards", o.Shards)
+		}
 	}
 	res, _, err := runBatch(ctx, BuildSimilarityName, similarityShardActivity, version, o, params)
 	if err != nil {

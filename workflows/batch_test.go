@@ -76,6 +76,48 @@ func TestBuildSimilarityFansOutBoundedAndPublishes(t *testing.T) {
 	}
 }
 
+// TestBuildSimilarityShardsBySize checks that without explicit shards BuildSimilarity
+// plans them from the prepared catalog's size, and that explicit shards win.
+func TestBuildSimilarityShardsBySize(t *testing.T) {
+	for _, c := range []struct {
+		items, shards, want int
+	}{
+		{items: 0, want: 1},
+		{items: 9000, want: 1},
+		{items: 100000, want: 5},
+		{items: 1000000, want: MaxSimilarityShards},
+		{items: 1000000, shards: 3, want: 3},
+	} {
+		env := newEnv(t)
+		passingChecks(env)
+		env.RegisterActivity(&similarity.Activities{})
+		var a *similarity.Activities
+		env.OnActivity(a.PrepareSimilarity, mock.Anything, mock.Anything).Return(similarity.PrepareResult{Items: c.items}, nil)
+		var mu sync.Mutex
+		ran := map[int]bool{}
+		env.OnActivity(a.SimilarityShard, mock.Anything, mock.Anything).Return(
+			func(_ context.Context, in activities.BatchShardInput) (activities.BatchShardResult, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if in.Shards != c.want {
+					t.Errorf("%d items: shard input says %d shards, want %d", c.items, in.Shards, c.want)
+				}
+				ran[in.Shard] = true
+				return activities.BatchShardResult{Shard: in.Shard, Worker: "w"}, nil
+			})
+		env.OnActivity(a.PublishSimilarity, mock.Anything, mock.Anything).Return(activities.ModelPublishResult{}, nil)
+		env.ExecuteWorkflow(BuildSimilarity, BuildSimilarityInput{BatchOptions: BatchOptions{Shards: c.shards}})
+		if err := env.GetWorkflowError(); err != nil {
+			t.Fatal(err)
+		}
+		var res BatchResult
+		_ = env.GetWorkflowResult(&res)
+		if res.Shards != c.want || len(ran) != c.want {
+			t.Errorf("%d items (shards %d): result says %d shards, %d ran, want %d", c.items, c.shards, res.Shards, len(ran), c.want)
+		}
+	}
+}
+
 // TestLargeJobsUseChildWorkflows checks that past ShardsPerChild shards the work moves to
 // RunShards children, and every shard still runs exactly once.
 func TestLargeJobsUseChildWorkflows(t *testing.T) {
