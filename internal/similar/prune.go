@@ -44,8 +44,11 @@ func (m *Model) neighborsBounded(q int32, opts Options, s *scratch) []Neighbor {
 		terms = append(terms, qterm{w: e.w, ps: ps, ub: e.w * m.maxW[e.term]})
 		total += len(ps)
 	}
-	if total <= budget && !opts.alwaysBound {
-		// The budget covers every posting: the exact search costs less than bounding it.
+	if float64(total) <= float64(budget)+float64(rescore)*m.meanLen && !opts.alwaysBound {
+		// The exact search scans every posting (and completes each candidate's common
+		// part); the bounded one scans up to the budget and then scores rescore candidates
+		// exactly, about rescore × meanLen postings' worth. When every posting fits in that
+		// much work, exact costs no more and loses nothing.
 		s.qterms = terms[:0]
 		return m.neighbors(q, opts, s)
 	}

@@ -181,6 +181,9 @@ type Model struct {
 	// largest common-part norm of each type's documents: what bounds a score from above.
 	maxW          []float64
 	maxCommonNorm []float64
+	// meanLen is the mean number of entries (rare and common) of a document's vector:
+	// what scoring one candidate exactly costs, in postings' worth.
+	meanLen float64
 	// postings holds, for every rare term, the documents containing it in
 	// ascending doc order. Common terms have no posting list.
 	postings [][]posting
@@ -654,8 +657,15 @@ func heapDown(h []cand, i int) {
 	}
 }
 
-// bounds computes maxW and maxCommonNorm.
+// bounds computes maxW, maxCommonNorm and meanLen.
 func (m *Model) bounds() {
+	if n := len(m.ids); n > 0 {
+		entries := len(m.commonEnt)
+		for _, r := range m.rare {
+			entries += len(r)
+		}
+		m.meanLen = float64(entries) / float64(n)
+	}
 	m.maxW = make([]float64, len(m.postings))
 	for t, ps := range m.postings {
 		for _, p := range ps {
