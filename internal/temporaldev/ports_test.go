@@ -52,3 +52,29 @@ func TestFixedPortsOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+func TestRandomPortsAreDistinctAndOutsideTheEphemeralRange(t *testing.T) {
+	eph := ephemeralLow()
+	for range 50 {
+		front, err := freePort("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := randomPorts("127.0.0.1", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports := []int{l.frontend.grpc, l.frontend.membership, l.history.grpc, l.history.membership,
+			l.matching.grpc, l.matching.membership, l.worker.grpc, l.worker.membership}
+		seen := map[int]bool{}
+		for _, p := range ports {
+			if seen[p] {
+				t.Fatalf("port %d twice in %v", p, ports)
+			}
+			seen[p] = true
+			if eph-10000 >= 1000 && (p < 10000 || p >= eph) {
+				t.Errorf("port %d outside [10000, %d): the kernel may hand it to an outgoing connection", p, eph)
+			}
+		}
+	}
+}

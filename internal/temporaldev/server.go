@@ -9,9 +9,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -350,14 +352,15 @@ func fixedPorts(host string, frontend int) (portLayout, error) {
 // randomPorts returns a layout of free ports around the given frontend port, for servers
 // whose frontend port was picked at random (tests): their membership is not kept.
 func randomPorts(host string, frontend int) (portLayout, error) {
-	ports := make([]int, 7)
-	for i := range ports {
-		p, err := freePort(host)
+	picked := []int{frontend}
+	for range 7 {
+		p, err := freePortExcept(host, picked)
 		if err != nil {
 			return portLayout{}, err
 		}
-		ports[i] = p
+		picked = append(picked, p)
 	}
+	ports := picked[1:]
 	return portLayout{
 		frontend: servicePort{frontend, ports[0]},
 		history:  servicePort{ports[1], ports[2]},
@@ -368,7 +371,8 @@ func randomPorts(host string, frontend int) (portLayout, error) {
 
 func buildConfig(host string, layout portLayout, sqlCfg config.SQL) (*config.Config, error) {
 	cfg := &config.Config{}
-	metricsPort, err := freePort(host)
+	metricsPort, err := freePortExcept(host, []int{layout.frontend.grpc, layout.frontend.membership, layout.history.grpc,
+		layout.history.membership, layout.matching.grpc, layout.matching.membership, layout.worker.grpc, layout.worker.membership})
 	if err != nil {
 		return nil, err
 	}
@@ -416,13 +420,56 @@ func buildConfig(host string, layout portLayout, sqlCfg config.SQL) (*config.Con
 	return cfg, nil
 }
 
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port on %s: %w", host, err)
+// freePort returns a port free on host, from below the kernel's ephemeral range where it
+// can: a port the kernel handed out for listening on :0 is closed again before the server
+// binds it, and in between any outgoing connection (a database pool, another test's
+// client) may take it as its local port; the server then dies with "address already in
+// use". Ports below the ephemeral range are only ever taken by listeners.
+func freePort(host string) (int, error) { return freePortExcept(host, nil) }
+
+// freePortExcept is freePort, never returning a port in taken.
+func freePortExcept(host string, taken []int) (int, error) {
+	lo, hi := 10000, ephemeralLow()
+	for range 200 {
+		if hi-lo < 1000 {
+			break
+		}
+		p := lo + rand.IntN(hi-lo)
+		if slices.Contains(taken, p) || checkFree(host, p) != nil {
+			continue
+		}
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for range 20 {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return 0, fmt.Errorf("find a free port on %s: %w", host, err)
+		}
+		p := l.Addr().(*net.TCPAddr).Port
+		_ = l.Close()
+		if !slices.Contains(taken, p) {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("find a free port on %s: every port tried is taken", host)
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral (local) port range, the
+// Linux default where it cannot be read.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 32768
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 32768
+	}
+	n, err := strconv.Atoi(f[0])
+	if err != nil {
+		return 32768
+	}
+	return n
 }
 
 func checkFree(host string, port int) error {
