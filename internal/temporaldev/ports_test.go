@@ -64,16 +64,15 @@ func TestRandomPortsAreDistinctAndOutsideTheEphemeralRange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ports := []int{l.frontend.grpc, l.frontend.membership, l.history.grpc, l.history.membership,
-			l.matching.grpc, l.matching.membership, l.worker.grpc, l.worker.membership}
+		ports := l.ports()
 		seen := map[int]bool{}
 		for _, p := range ports {
 			if seen[p] {
 				t.Fatalf("port %d twice in %v", p, ports)
 			}
 			seen[p] = true
-			if eph-10000 >= 1000 && (p < 10000 || p >= eph) {
-				t.Errorf("port %d outside [10000, %d): the kernel may hand it to an outgoing connection", p, eph)
+			if eph-lowPort >= minPortSpan && (p < lowPort || p >= eph) {
+				t.Errorf("port %d outside [%d, %d): the kernel may hand it to an outgoing connection", p, lowPort, eph)
 			}
 		}
 	}

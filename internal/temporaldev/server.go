@@ -297,6 +297,12 @@ type servicePort struct{ grpc, membership int }
 // portLayout holds the ports of the four services.
 type portLayout struct{ frontend, history, matching, worker servicePort }
 
+// ports lists every port of the layout.
+func (l portLayout) ports() []int {
+	return []int{l.frontend.grpc, l.frontend.membership, l.history.grpc, l.history.membership,
+		l.matching.grpc, l.matching.membership, l.worker.grpc, l.worker.membership}
+}
+
 // Offsets of the service ports from the frontend gRPC port P, as Temporal's own defaults
 // sit around 7233: frontend P (membership P-300), history P+1 (P-299), matching P+2
 // (P-298), worker P+6 (P-294). So 127.0.0.1:7233 gives 6933, 7234/6934, 7235/6935 and
@@ -371,8 +377,7 @@ func randomPorts(host string, frontend int) (portLayout, error) {
 
 func buildConfig(host string, layout portLayout, sqlCfg config.SQL) (*config.Config, error) {
 	cfg := &config.Config{}
-	metricsPort, err := freePortExcept(host, []int{layout.frontend.grpc, layout.frontend.membership, layout.history.grpc,
-		layout.history.membership, layout.matching.grpc, layout.matching.membership, layout.worker.grpc, layout.worker.membership})
+	metricsPort, err := freePortExcept(host, layout.ports())
 	if err != nil {
 		return nil, err
 	}
@@ -427,18 +432,22 @@ func buildConfig(host string, layout portLayout, sqlCfg config.SQL) (*config.Con
 // use". Ports below the ephemeral range are only ever taken by listeners.
 func freePort(host string) (int, error) { return freePortExcept(host, nil) }
 
+// Random ports are drawn from [lowPort, the ephemeral range's first port), when that span
+// holds at least minPortSpan ports; otherwise from the kernel's :0.
+const (
+	lowPort     = 10000
+	minPortSpan = 1000
+)
+
 // freePortExcept is freePort, never returning a port in taken.
 func freePortExcept(host string, taken []int) (int, error) {
-	lo, hi := 10000, ephemeralLow()
-	for range 200 {
-		if hi-lo < 1000 {
-			break
+	if span := ephemeralLow() - lowPort; span >= minPortSpan {
+		for range 200 {
+			p := lowPort + rand.IntN(span)
+			if !slices.Contains(taken, p) && checkFree(host, p) == nil {
+				return p, nil
+			}
 		}
-		p := lo + rand.IntN(hi-lo)
-		if slices.Contains(taken, p) || checkFree(host, p) != nil {
-			continue
-		}
-		return p, nil
 	}
 	for range 20 {
 		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
